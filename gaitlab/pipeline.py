@@ -54,12 +54,19 @@ class PoseConfig:
 class WalkerConfig:
     """Walker selection (``pose/walker.py``)."""
 
-    search_interval_s: float  # how often candidates are searched for in static mode
-    max_people: int  # at most this many people are found per search frame
-    crop_margin: float  # crop around the walker = bounding box grown by this fraction per side
-    min_travel_fraction: float  # a walker's hips travel at least this fraction of the frame width (side view)
-    ambiguity_ratio: float  # second-best score ≥ this × best → truly ambiguous
-    lost_after_s: float  # re-acquire when tracking has been lost this long
+    search_interval_s: float  # how often people are searched for (static mode + masking) while tracking
+    idle_search_interval_s: float  # how often while nobody is tracked
+    max_people: int  # at most this many people are found per search and tracked at once
+    crop_margin: float  # crop side = body box side × (1 + 2 × margin)
+    lost_after_s: float  # a track whose person is not found for this long ends
+    score_window_s: float  # walking is judged in windows of this length
+    min_walk_speed_heights_per_s: float  # slower hips (body heights/s) are not walking
+    max_speed_heights_per_s: float  # faster is a jump/flip or a tracking jump, not walking
+    size_change_weight: float  # |d ln(apparent height)/dt| × this counts as travel (front views)
+    min_ankle_swing_heights: float  # ankles must swing at least this (body heights) within a window
+    ambiguity_ratio: float  # another person walking ≥ this × the walker's seconds, at the same time → ambiguous
+    same_person_appearance: float  # colour-histogram distance (0–1) under which two stretches are one person
+    min_person_rows: int  # a track shorter than this many frames is not counted as a person
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,39 @@
+# gaitlab — two commands: `make demo` and `make test`. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+DEMO_VIDEO := sample_videos/walk_side.mp4
+DEMO_OUT := results/demo
+
+.PHONY: demo test install bench sample dictionary clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gaitlab analyze $(DEMO_VIDEO) --out $(DEMO_OUT)
+	@echo "Demo outputs are in $(DEMO_OUT)/"
+
+# A fresh pose cache per run: real clips are analysed once per test session, shared by the workers.
+test: $(STAMP)
+	GAITLAB_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -n 2 --dist loadfile -q -rs $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+sample: $(STAMP)
+	$(BIN)/python -m gaitlab.synth.sample $(DEMO_VIDEO)
+
+dictionary: $(STAMP)
+	$(BIN)/gaitlab dictionary > docs/data_dictionary.md
+
+clean:
+	rm -rf $(VENV) results .pytest_cache *.egg-info

@@ -1,0 +1,135 @@
+"""Command line: ``gaitlab analyze VIDEO``, ``gaitlab dictionary``, ``gaitlab --version``.
+
+A user-caused error prints one line (``gaitlab: error: ...``) without a traceback and exits 2; an
+internal error prints one line asking for a report and exits 1 (``--debug`` shows the traceback);
+Ctrl-C exits 130 and leaves no output folder behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigError, GaitlabError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: same one-line style, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(2, f"gaitlab: error: {message}\n")
+
+
+def _positive(kind):
+    def conv(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"'{text}' must be positive")
+        return v
+
+    return conv
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gaitlab", description="Gait biomechanics from phone video.")
+    p.add_argument("--version", action="version", version=f"gaitlab {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    a = sub.add_parser("analyze", help="analyse one walking video", description="Analyse one walking video.")
+    a.add_argument("video", nargs="?", help="video file (MP4, MOV, MKV, WebM, AVI)")
+    a.add_argument("--out", help="output folder (default: results/<video name>/)")
+    a.add_argument("--pipeline", help="pipeline TOML file or name in pipelines/ (default: default)")
+    a.add_argument("--view", choices=["auto", "sagittal", "frontal"], default="auto",
+                   help="force the view family when automatic detection is wrong")
+    a.add_argument("--height-cm", type=_positive(float), help="walker's height, for metres (scale rule in CLINICAL.md §5)")
+    a.add_argument("--keypoints", help="use these keypoints instead of running pose: a gaitlab landmarks.csv or an OpenPose BODY_25 JSON folder")
+    a.add_argument("--person-hint", help="X,Y[@T]: the walker is near pixel (X, Y) of the upright frame at T seconds")
+    a.add_argument("--capture-fps", type=_positive(float), help="capture frame rate of a slow-motion clip (e.g. 240)")
+    a.add_argument("--time-scale", type=_positive(float), help="real seconds per second of playback (slow motion: playback fps / capture fps)")
+    a.add_argument("--fps", type=_positive(float), help="frame rate of an OpenPose folder given without its video")
+    a.add_argument("--no-cache", action="store_true", help="re-run pose estimation even if cached")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub.add_parser("dictionary", help="print the data dictionary (every output column, unit, definition)")
+    return p
+
+
+def _progress_bar(total: int | None, quiet: bool):
+    if quiet or not sys.stderr.isatty() and total is None:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="frame", desc="pose", file=sys.stderr, dynamic_ncols=True, disable=quiet,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    return bar
+
+
+def _analyze(args) -> int:
+    from .analysis import analyze
+    from .export import write_outputs
+
+    if args.video is None and args.keypoints is None:
+        raise ConfigError("Give a video file to analyse: gaitlab analyze clip.mp4 [--out results/clip]")
+    source = args.video or args.keypoints
+    out = Path(args.out) if args.out else Path("results") / Path(source).stem
+    bars = {}
+
+    def progress(done: int, total: int | None) -> None:
+        if args.quiet:
+            return
+        if "bar" not in bars:
+            bars["bar"] = _progress_bar(total, args.quiet)
+        if bars["bar"] is not None:
+            bars["bar"].update(done)
+
+    try:
+        result = analyze(
+            args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm, keypoints=args.keypoints,
+            person_hint=args.person_hint, capture_fps=args.capture_fps, time_scale=args.time_scale,
+            keypoints_fps=args.fps, use_cache=not args.no_cache, progress=progress,
+        )
+    finally:
+        if bars.get("bar") is not None:
+            bars["bar"].close()
+    write_outputs(result, out)
+    for w in result.warnings:
+        print(f"gaitlab: warning: {w}", file=sys.stderr)
+    print(result.text_summary())
+    print(f"Outputs written to {out}/ (landmarks.csv, passes.csv, kinematics.csv, analysis.json)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        if args.command == "dictionary":
+            from .export import data_dictionary_markdown
+
+            print(data_dictionary_markdown())
+            return 0
+        parser.print_help()
+        return 2
+    except GaitlabError as exc:
+        print(f"gaitlab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gaitlab: interrupted; no output was written.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+        if args.debug:
+            raise
+        print(f"gaitlab: internal error: {type(exc).__name__}: {exc}. Please report it with the command you ran "
+              "(add --debug for the traceback).", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
