@@ -7,4 +7,12 @@ __version__ = "0.1.0"
 
 from .errors import GaitlabError  # noqa: E402
 
-__all__ = ["GaitlabError", "__version__"]
+
+def analyze(*args, **kwargs):
+    """Analyse one walking clip; see :func:`gaitlab.analysis.analyze` (imported lazily: it loads SciPy)."""
+    from .analysis import analyze as _analyze
+
+    return _analyze(*args, **kwargs)
+
+
+__all__ = ["GaitlabError", "analyze", "__version__"]

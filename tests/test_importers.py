@@ -16,7 +16,6 @@ from gaitlab.pose.importers import (
     LANDMARK_PLACEHOLDER,
     candidates_to_pose,
     landmark_csv_columns,
-    openpose_frame_numbers,
     read_landmarks_csv,
     read_openpose_folder,
     write_landmarks_csv,
@@ -247,7 +246,6 @@ def test_openpose_folder(tmp_path: Path) -> None:
         assert np.isnan(a[LM[name]]).all()
     assert np.isnan(b[LM["left_heel"]]).all() and np.isnan(b[LM["right_wrist"]]).all()
     assert np.isfinite(b[LM["right_heel"], [0, 1, 3]]).all()
-    assert np.array_equal(openpose_frame_numbers(tmp_path / "op"), np.arange(40))
 
 
 def test_candidates_to_pose(tmp_path: Path) -> None:

@@ -97,14 +97,7 @@ def landmark_csv_columns() -> list[str]:
 
 
 _COLUMNS = landmark_csv_columns()
-
-
-def _original_backend(backend: str) -> str:
-    if backend == _BACKEND_PREFIX:
-        return ""
-    if backend.startswith(_BACKEND_PREFIX + ":"):
-        return backend[len(_BACKEND_PREFIX) + 1:]
-    return backend
+_COLUMN_SET = frozenset(_COLUMNS)
 
 
 def _metadata_line(pose: PoseSequence) -> str:
@@ -113,7 +106,9 @@ def _metadata_line(pose: PoseSequence) -> str:
     if math.isfinite(pose.fps):
         parts.append(f"fps={float(pose.fps)!r}")
     parts.append(f"mirrored={'true' if pose.mirrored else 'false'}")
-    backend = re.sub(r"[\s;,=#]+", "_", _original_backend(pose.backend))
+    # Store the original backend: "landmarks-csv:mediapipe" -> "mediapipe" (no nested prefixes).
+    backend = re.sub(r"^landmarks-csv:?", "", pose.backend)
+    backend = re.sub(r"[\s;,=#]+", "_", backend)
     if backend:
         parts.append(f"backend={backend}")
     return "# " + "; ".join(parts) + "\n"
@@ -252,6 +247,9 @@ def _read_landmarks(fh: IO[str], source: str, width_px: int | None,
     except pd.errors.ParserError as exc:
         raise KeypointFileError(f"{source}: header row is not valid CSV ({exc}).") from None
     header_names = [str(c).strip() for c in header]
+    if len(set(header_names)) != len(header_names):
+        dup = next(c for c in header_names if header_names.count(c) > 1)
+        raise KeypointFileError(f"{source}: column {dup!r} appears twice in the header.")
     missing = [c for c in _COLUMNS if c not in header_names]
     if missing:
         raise KeypointFileError(
@@ -323,8 +321,6 @@ def _read_landmarks(fh: IO[str], source: str, width_px: int | None,
         backend=f"{_BACKEND_PREFIX}:{backend}" if backend else _BACKEND_PREFIX,
         warnings=warnings)
 
-
-_COLUMN_SET = frozenset(_COLUMNS)
 
 # --------------------------------------------------------------------------------------------------
 # OpenPose BODY_25
@@ -464,11 +460,6 @@ def read_openpose_folder(folder: PathLike, *, fps: float, width_px: int,
             "OpenPose with --keypoint_scale 0.")
     t_s = np.array([frame for frame, _ in files], dtype=np.float64) / float(fps)
     return t_s, candidates
-
-
-def openpose_frame_numbers(folder: PathLike) -> np.ndarray:
-    """(T,) int frame numbers of an OpenPose folder, in the order :func:`read_openpose_folder` uses."""
-    return np.array([frame for frame, _ in _openpose_files(Path(folder))], dtype=np.int64)
 
 
 def candidates_to_pose(t_s: np.ndarray, chosen: Sequence[np.ndarray | None], width_px: int,

@@ -1,0 +1,220 @@
+"""``gaitlab.analyze()``: the one entry point the CLI, batch runner and web worker call.
+
+Stages: probe/decode (``video``) → pose with walker selection (``pose.estimate``, cached) → passes
+(``gait.passes``) → left/right identity correction and subject sides (``pose.sides``) → resampling
+and filtering (``gait.filtering``) → camera roll and per-frame kinematics (``gait.kinematics``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .cache import file_sha256, load_pose, pose_key, save_pose
+from .errors import ConfigError, NoPersonError
+from .export import SCHEMA_VERSION
+from .gait.filtering import prepare
+from .gait.kinematics import compute_kinematics, estimate_roll_deg
+from .gait.passes import segment_passes
+from .model import Pass, PoseSequence
+from .pipeline import PipelineConfig, load_pipeline
+from .pose.sides import assign_sides, correct_leg_swaps
+from .pose.walker import parse_person_hint
+
+Progress = Callable[[int, "int | None"], None]
+
+
+@dataclass
+class GaitAnalysis:
+    """Everything one analysis produced. ``pose`` is the walker's landmarks as estimated (MediaPipe
+    labels); ``pose_sides`` the same after identity correction with subject sides."""
+
+    source: dict[str, Any]
+    config: PipelineConfig
+    pose: PoseSequence
+    pose_sides: PoseSequence
+    passes: list[Pass]
+    kinematics: pd.DataFrame
+    roll_deg: float
+    roll_method: str
+    warnings: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``analysis.json``."""
+        from .pose.mediapipe_backend import model_info
+
+        usable = [p for p in self.passes if p.usable]
+        prov = {
+            "gaitlab": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "pandas": pd.__version__, **_lib_versions(), **(model_info() if self.pose.backend == "mediapipe" else {}),
+        }
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "source": self.source,
+            "pipeline": {"name": self.config.name, "sha256": self.config.hash(), "config": self.config.to_dict()},
+            "provenance": prov,
+            "pose": {
+                "backend": self.pose.backend, "frames": len(self.pose), "fps": self.pose.fps,
+                "tracked_fraction": float(self.pose.tracked().mean()) if len(self.pose) else 0.0,
+                "width_px": self.pose.width_px, "height_px": self.pose.height_px, "mirrored": self.pose.mirrored,
+            },
+            "camera_roll_deg": self.roll_deg,
+            "camera_roll_method": self.roll_method,
+            "passes": [p.__dict__ for p in self.passes],
+            "usable_passes": len(usable),
+            "warnings": self.warnings,
+            "timings_s": self.timings_s,
+        }
+
+    def text_summary(self) -> str:
+        usable = [p for p in self.passes if p.usable]
+        lines = [f"{len(self.pose)} frames, walker tracked in {100 * self.pose.tracked().mean():.0f} %; "
+                 f"{len(usable)} usable pass(es) of {len(self.passes)}:"]
+        for p in self.passes:
+            state = "usable" if p.usable else f"excluded: {p.reason}"
+            lines.append(f"  pass {p.pass_id}: {p.start_s:5.1f}–{p.end_s:5.1f} s  {p.view:<15} moving {p.direction:<6} ({state})")
+        return "\n".join(lines)
+
+
+def _lib_versions() -> dict[str, str]:
+    import av
+    import scipy
+
+    return {"scipy": scipy.__version__, "av": av.__version__, "ffmpeg": _ffmpeg_version(av)}
+
+
+def _ffmpeg_version(av) -> str:
+    try:
+        return ".".join(str(v) for v in av.library_versions.get("libavformat", ()))
+    except AttributeError:
+        return "unknown"
+
+
+def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time_scale, use_cache: bool,
+                     progress: Progress | None, source: dict) -> PoseSequence:
+    from .pose.estimate import estimate_pose
+    from .pose.mediapipe_backend import model_info
+    from .video import iter_frames, probe
+
+    info = probe(path, cfg.video, capture_fps=capture_fps, time_scale=time_scale)
+    source.update(info.as_dict() if hasattr(info, "as_dict") else {k: v for k, v in info.__dict__.items() if k != "path"})
+    source["file_name"] = path.name
+    sha = file_sha256(path)
+    source["sha256"] = sha
+    stage = {
+        "pose": cfg.canonical_json(("pose", "walker")), "max_side_px": cfg.video.pose_max_side_px,
+        "time_scale": info.time_scale, "hint": repr(hint), **model_info(),
+    }
+    key = pose_key(sha, stage)
+    if use_cache and (cached := load_pose(key)) is not None:
+        if progress:
+            progress(len(cached), len(cached))
+        return cached
+    frames = iter_frames(info, max_side_px=cfg.video.pose_max_side_px)
+    total = int(info.n_frames) if info.n_frames else None
+    pose = estimate_pose(
+        frames, cfg, width_px=info.width_px, height_px=info.height_px, mirrored=info.mirrored, hint=hint,
+        progress=(lambda n: progress(n, total)) if progress else None,
+    )
+    warnings = list(info.warnings) + list(getattr(frames, "warnings", []))
+    pose.warnings = warnings + pose.warnings
+    save_pose(key, pose)
+    return pose
+
+
+def _pose_from_keypoints(path: Path, cfg: PipelineConfig, *, hint, fps: float | None, video: Path | None,
+                         source: dict) -> PoseSequence:
+    from .pose.importers import read_landmarks_csv, read_openpose_folder
+    from .pose.walker import choose_walker, link_candidates, merge_tracks
+
+    source["keypoints"] = path.name
+    if path.is_dir():
+        if video is not None:
+            from .video import probe
+
+            info = probe(video, cfg.video)
+            fps, w, h = info.avg_fps, info.width_px, info.height_px
+        else:
+            raise ConfigError(
+                "An OpenPose folder needs its video for the frame rate and image size: "
+                "gaitlab analyze clip.mp4 --keypoints openpose_json/"
+            )
+        t, candidates = read_openpose_folder(path, fps=fps, width_px=w, height_px=h)
+        tracks = link_candidates(t, candidates, cfg.walker)
+        chosen, warnings = choose_walker(t, tracks, cfg.walker, hint)
+        return PoseSequence(t_s=t, landmarks=merge_tracks(len(t), chosen), width_px=w, height_px=h,
+                            backend="openpose", warnings=warnings)
+    return read_landmarks_csv(path)
+
+
+def analyze(
+    video: str | Path | None = None,
+    *,
+    pipeline: str | Path | PipelineConfig | None = None,
+    view: str = "auto",
+    height_cm: float | None = None,
+    keypoints: str | Path | None = None,
+    person_hint: str | None = None,
+    capture_fps: float | None = None,
+    time_scale: float | None = None,
+    keypoints_fps: float | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> GaitAnalysis:
+    """Analyse one walking clip (or imported keypoints) and return a :class:`GaitAnalysis`.
+
+    Parameters mirror ``gaitlab analyze``; ``progress(n_new_frames, total_or_None)`` is called while
+    pose runs. Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
+    """
+    import time
+
+    cfg = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
+    if view not in ("auto", "sagittal", "frontal"):
+        raise ConfigError(f"--view must be auto, sagittal or frontal, not '{view}'.")
+    hint = parse_person_hint(person_hint)
+    source: dict[str, Any] = {"height_cm": height_cm}
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if keypoints is not None:
+        pose = _pose_from_keypoints(Path(keypoints), cfg, hint=hint, fps=keypoints_fps,
+                                    video=Path(video) if video else None, source=source)
+    elif video is not None:
+        pose = _pose_from_video(Path(video), cfg, hint=hint, capture_fps=capture_fps, time_scale=time_scale,
+                                   use_cache=use_cache, progress=progress, source=source)
+    else:
+        raise ConfigError("Give a video file (or --keypoints FILE) to analyse.")
+    timings["pose"] = time.perf_counter() - t0
+    if not pose.tracked().any():
+        raise NoPersonError(
+            "Nobody was found in the clip. Check that the walker's whole body is in view and lit, "
+            "and that this is the right file."
+        )
+    t1 = time.perf_counter()
+    warnings = list(pose.warnings)
+    passes, w = segment_passes(pose, cfg.passes, view_override=view)
+    warnings += w
+    fixed, _swapped = correct_leg_swaps(pose, passes, cfg.sides)
+    sided, passes, w = assign_sides(fixed, passes, mirrored=pose.mirrored)
+    warnings += w
+    prepared = prepare(sided, cfg.filter)
+    warnings += list(prepared.warnings)
+    roll, roll_method, w = estimate_roll_deg(prepared.landmarks, prepared.t_s, passes, cfg.kinematics)
+    warnings += w
+    kin = compute_kinematics(prepared.t_s, prepared.landmarks, passes, roll, cfg.kinematics)
+    timings["analysis"] = time.perf_counter() - t1
+    if not any(p.usable for p in passes):
+        warnings.append("No usable walking pass was found; see passes.csv for why each stretch was excluded.")
+    return GaitAnalysis(
+        source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
+        roll_method=roll_method, warnings=list(dict.fromkeys(warnings)), timings_s=timings,
+    )

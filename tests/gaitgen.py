@@ -1,0 +1,262 @@
+"""Synthetic 2D walking keypoints with ground truth (test helper, not part of the package).
+
+A 3D stick walker with normal sagittal gait curves (hip, knee, ankle; Winter/Perry-like shapes),
+a pelvis that is moved so that the stance foot stays put, arms swinging opposite to the legs and a
+simple head, projected through a pinhole camera into MediaPipe-like landmarks:
+
+- x, y image pixels (y down); z = depth relative to the hip midpoint, in px, exaggerated like
+  MediaPipe's (smaller = nearer the camera); visibility near ≈ 1.0, far side 0.35–0.85 in side views.
+- Landmark indices are the **subject's true sides** (index 25 = true left knee), also in mirrored clips.
+  :func:`mediapipe_style` turns them into what MediaPipe would label; :func:`inject_swaps` adds
+  MediaPipe-like leg swaps.
+
+Geometry (camera coordinates: x right, y down, z into the scene): the subject's right = forward × up,
+so a walker going to image-right shows the right side, one walking toward the camera has the right
+side at image-left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from scipy.signal import butter, sosfiltfilt
+
+from gaitlab.model import LEG_PAIRS, LM, MIRROR_INDEX, N_LANDMARKS, PoseSequence
+
+# Gait curves (% cycle from heel strike, degrees): hip flexion (thigh to vertical), knee flexion,
+# ankle dorsiflexion. Shapes after Winter (2009) / Perry & Burnfield (2010), adult normal speed.
+_HIP = [(0, 30), (.1, 26), (.3, 6), (.5, -10), (.6, -4), (.75, 20), (.87, 32), (.95, 31)]
+_KNEE = [(0, 3), (.15, 18), (.3, 8), (.42, 4), (.5, 9), (.6, 36), (.71, 61), (.76, 60), (.87, 30), (.95, 4)]
+_ANKLE = [(0, 0), (.07, -6), (.3, 6), (.45, 10), (.55, 0), (.62, -17), (.7, -10), (.8, 0), (.9, 1)]
+STANCE_FRACTION = 0.6
+
+
+def _curve(points):
+    ph = np.array([p for p, _ in points] + [1.0])
+    v = np.array([v for _, v in points] + [points[0][1]], dtype=float)
+    return CubicSpline(ph, np.deg2rad(v), bc_type="periodic")
+
+
+HIP_CURVE, KNEE_CURVE, ANKLE_CURVE = _curve(_HIP), _curve(_KNEE), _curve(_ANKLE)
+
+# Segment lengths as fractions of body height (Winter 2009).
+_THIGH, _SHANK, _FOOT, _ANKLE_H = 0.245, 0.246, 0.152, 0.039
+_HIP_HALF, _SHOULDER_HALF, _TRUNK = 0.055, 0.12, 0.288
+_UPPER_ARM, _FOREARM, _HAND = 0.186, 0.146, 0.06
+
+
+@dataclass
+class GaitTruth:
+    """Ground truth of a generated walk. Angles in degrees, times in seconds, sides are subject sides."""
+
+    view: str  # "sagittal" | "frontal_toward" | "frontal_away"
+    direction: str  # "left"/"right" (image travel, side views), "toward"/"away", "none" (treadmill)
+    facing: str
+    near_side: str  # side nearer the camera in side views, "" in frontal views
+    mirrored: bool
+    leg_length_px: np.ndarray  # (T,) true hip–ankle length (straight leg) in image px at the walker's depth
+    phase: np.ndarray  # (T, 2) gait phase 0–1 of [left, right] legs; 0 = heel strike
+    hip_flexion_deg: np.ndarray  # (T, 2)
+    knee_flexion_deg: np.ndarray  # (T, 2)
+    ankle_dorsiflexion_deg: np.ndarray  # (T, 2)
+    heel_strike_s: dict = field(default_factory=dict)  # side -> times of heel strikes
+    toe_off_s: dict = field(default_factory=dict)
+    clean_landmarks: np.ndarray | None = None  # (T, 33, 4) before noise
+
+
+def _leg_points(phase, height_m):
+    """Sagittal leg points relative to the hip joint: (n, 4 points, 2) in m, (forward, up)."""
+    th = HIP_CURVE(phase % 1.0)
+    kf = KNEE_CURVE(phase % 1.0)
+    df = ANKLE_CURVE(phase % 1.0)
+    ts = th - kf  # shank angle to vertical, + = ankle ahead of knee
+    knee = height_m * _THIGH * np.stack([np.sin(th), -np.cos(th)], -1)
+    ankle = knee + height_m * _SHANK * np.stack([np.sin(ts), -np.cos(ts)], -1)
+    fa = ts + df
+    fdir = np.stack([np.cos(fa), np.sin(fa)], -1)
+    down = np.stack([np.sin(fa), -np.cos(fa)], -1)
+    heel = ankle - 0.22 * height_m * _FOOT * fdir + height_m * _ANKLE_H * down
+    toe = ankle + 0.78 * height_m * _FOOT * fdir + 0.6 * height_m * _ANKLE_H * down
+    return np.stack([knee, ankle, heel, toe], 1), np.rad2deg(np.stack([th, kf, df], -1))
+
+
+def _pelvis_path(t, phases, height_m, treadmill):
+    """Forward position and hip height (m) that keep the stance foot's lowest point still on the ground."""
+    rel = []
+    for ph in phases:
+        pts, _ = _leg_points(ph, height_m)
+        heel, toe = pts[:, 2], pts[:, 3]
+        w = 1.0 / (1.0 + np.exp(-(toe[:, 1] - heel[:, 1]) / 0.01))  # 1 when the heel is lower
+        rel.append(w[:, None] * heel + (1 - w[:, None]) * toe)
+    dt = np.gradient(t)
+    vx, hy, wsum = 0.0, 0.0, 0.0
+    for ph, r in zip(phases, rel):
+        w = np.clip(np.cos(np.pi * ((ph % 1.0) / STANCE_FRACTION - 0.5)), 0, None) ** 0.5 + 1e-6
+        w = np.where((ph % 1.0) < STANCE_FRACTION, w, 1e-6)
+        vx = vx + w * (-np.gradient(r[:, 0]) / dt)
+        hy = hy + w * (-r[:, 1])
+        wsum = wsum + w
+    vx, hy = vx / wsum, hy / wsum
+    x = np.concatenate([[0.0], np.cumsum(0.5 * (vx[1:] + vx[:-1]) * np.diff(t))])
+    if treadmill:
+        x = np.zeros_like(x)
+    return x, hy
+
+
+def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 30.0,
+                  duration_s: float | None = None, mirrored: bool = False, noise: bool = False,
+                  seed: int = 0, stride_time_s: float = 1.1, height_m: float = 1.7,
+                  treadmill: bool = False, camera_distance_m: float = 4.0,
+                  white_noise_frac: float = 0.01, band_noise_frac: float = 0.01):
+    """Generate one walking pass.
+
+    view: ``"side"`` (direction ``"left"``/``"right"``) or ``"front"`` (``"toward"``/``"away"``).
+    Noise (``noise=True``): Gaussian σ = ``white_noise_frac`` × leg length plus 1–4 Hz band-limited
+    σ = ``band_noise_frac`` × leg length on x and y of every landmark (far side ×1.5).
+    Returns ``(PoseSequence with true subject sides, GaitTruth)``.
+    """
+    rng = np.random.default_rng(seed)
+    side = view == "side"
+    if side:
+        if direction not in ("left", "right"):
+            raise ValueError("side view walks 'left' or 'right'")
+        width, height = 1920, 1080
+        fwd = np.array([1.0 if direction == "right" else -1.0, 0.0, 0.0])
+    else:
+        if direction not in ("toward", "away"):
+            raise ValueError("front view walks 'toward' or 'away'")
+        width, height = 1080, 1920
+        fwd = np.array([0.0, 0.0, -1.0 if direction == "toward" else 1.0])
+    up = np.array([0.0, -1.0, 0.0])
+    right = np.cross(fwd, up)
+    f_px = 1200.0
+    cam_h = 0.53 * height_m  # tripod at hip height
+
+    if duration_s is None:
+        duration_s = 4.6 if side else 4.2
+    n = int(round(duration_s * fps))
+    t = np.arange(n) / fps
+    phase0 = rng.uniform(0, 1)
+    ph_r = phase0 + t / stride_time_s
+    ph_l = ph_r + 0.5
+    px, py = _pelvis_path(t, [ph_l, ph_r], height_m, treadmill)
+    travel = px[-1] - px[0]
+    if side:
+        start = fwd * (-0.5 * travel) + np.array([0, 0, camera_distance_m])
+    else:
+        start = np.array([0.0, 0.0, 7.8 if direction == "toward" else 2.6])
+    pelvis = start[None, :] + px[:, None] * fwd[None, :]
+    pelvis[:, 1] = cam_h - py  # camera y of the hip joints (down positive)
+
+    P = np.zeros((n, N_LANDMARKS, 3))
+
+    def put(name, a, b, c):  # body coords: a forward, b up, c toward the subject's right (m)
+        P[:, LM[name]] = pelvis + a[:, None] * fwd + b[:, None] * up + c[:, None] * right
+
+    z = np.zeros(n)
+    angles = {}
+    for s, sgn, ph in (("left", -1.0, ph_l), ("right", 1.0, ph_r)):
+        pts, ang = _leg_points(ph, height_m)
+        angles[s] = ang
+        c = sgn * _HIP_HALF * height_m + z
+        put(f"{s}_hip", z, z, c)
+        for k, name in enumerate(("knee", "ankle", "heel", "foot_index")):
+            put(f"{s}_{name}", pts[:, k, 0], pts[:, k, 1], c)
+    # trunk, arms (opposite to the legs), head
+    lean = np.deg2rad(4.0)
+    sh_a, sh_b = height_m * _TRUNK * np.sin(lean), height_m * _TRUNK * np.cos(lean)
+    for s, sgn in (("left", -1.0), ("right", 1.0)):
+        other = "right" if s == "left" else "left"
+        swing = -0.7 * np.deg2rad(angles[other][:, 0] - 10.0)  # arm follows the opposite leg
+        swing = -swing
+        elbow_flex = np.deg2rad(25.0) + 0.3 * np.clip(swing, 0, None)
+        c = sgn * _SHOULDER_HALF * height_m + z
+        put(f"{s}_shoulder", z + sh_a, z + sh_b, c)
+        ea = sh_a + height_m * _UPPER_ARM * np.sin(swing)
+        eb = sh_b - height_m * _UPPER_ARM * np.cos(swing)
+        put(f"{s}_elbow", ea, eb, c + sgn * 0.02)
+        fa = swing + elbow_flex
+        wa = ea + height_m * _FOREARM * np.sin(fa)
+        wb = eb - height_m * _FOREARM * np.cos(fa)
+        put(f"{s}_wrist", wa, wb, c + sgn * 0.03)
+        for name, da, dc in (("pinky", -0.01, 0.02), ("index", 0.02, 0.0), ("thumb", 0.03, -0.02)):
+            put(f"{s}_{name}", wa + da + height_m * _HAND * np.sin(fa),
+                wb - height_m * _HAND * np.cos(fa), c + sgn * dc)
+    head_b = sh_b + height_m * 0.11
+    head_a = sh_a + 0.02
+    put("nose", z + head_a + 0.1, z + head_b - 0.01, z)
+    for s, sgn in (("left", -1.0), ("right", 1.0)):
+        for name, da, db, dc in (("eye_inner", 0.09, 0.025, 0.015), ("eye", 0.085, 0.025, 0.032),
+                                 ("eye_outer", 0.08, 0.025, 0.048), ("ear", 0.0, 0.01, 0.075),
+                                 ("mouth", 0.085, -0.045, 0.022)):
+            key = f"{s}_{name}" if name != "mouth" else f"mouth_{s}"
+            put(key, z + head_a + da, z + head_b + db, z + sgn * dc)
+
+    # projection
+    Z = P[:, :, 2]
+    x = width / 2 + f_px * P[:, :, 0] / Z
+    y = height / 2 + f_px * P[:, :, 1] / Z
+    hip_mid = 0.5 * (P[:, LM["left_hip"]] + P[:, LM["right_hip"]])
+    zc = hip_mid[:, 2]
+    depth_px = 3.0 * f_px * (Z - zc[:, None]) / zc[:, None]  # MediaPipe-like exaggerated depth
+    leg_px = f_px * height_m * (_THIGH + _SHANK) / zc
+
+    # visibility: side views hide the far side, worst where it passes behind the near side
+    vis = np.full((n, N_LANDMARKS), 0.97)
+    mirror = MIRROR_INDEX
+    if side:
+        near = "right" if direction == "right" else "left"
+        far_idx = [i for i, nm in enumerate((LANDMARK := list(LM))) if nm.startswith("right" if near == "left" else "left")
+                   or nm == f"mouth_{'right' if near == 'left' else 'left'}"]
+        for i in far_idx:
+            j = mirror[i]
+            sep = np.hypot(x[:, i] - x[:, j], y[:, i] - y[:, j]) / leg_px
+            vis[:, i] = 0.35 + 0.5 * np.clip(sep / 0.3, 0, 1)
+    elif direction == "away":
+        for name in ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+                     "right_eye_outer", "mouth_left", "mouth_right"):
+            vis[:, LM[name]] = 0.5
+    clean = np.stack([x, y, depth_px, vis], -1)
+
+    lm = clean.copy()
+    if noise:
+        sos = butter(2, [1.0, 4.0], btype="band", fs=fps, output="sos")
+        for ch in (0, 1):
+            w = rng.standard_normal((n, N_LANDMARKS)) * white_noise_frac
+            b = sosfiltfilt(sos, rng.standard_normal((n, N_LANDMARKS)), axis=0)
+            b = b / b.std() * band_noise_frac
+            scale = np.where(vis < 0.9, 1.5, 1.0)
+            lm[:, :, ch] += (w + b) * scale * leg_px[:, None]
+        lm[:, :, 2] += rng.standard_normal((n, N_LANDMARKS)) * 0.15 * leg_px[:, None]
+        lm[:, :, 3] = np.clip(lm[:, :, 3] + rng.normal(0, 0.03, (n, N_LANDMARKS)), 0.0, 1.0)
+    if mirrored:
+        lm[:, :, 0] = width - lm[:, :, 0]
+        clean[:, :, 0] = width - clean[:, :, 0]
+
+    facing = direction if side else direction
+    image_dir = direction
+    if mirrored and side:
+        image_dir = "left" if direction == "right" else "right"
+    near_side = ("right" if direction == "right" else "left") if side else ""
+    phase = np.stack([ph_l % 1.0, ph_r % 1.0], 1)
+    hs, to = {}, {}
+    for k, (s, ph) in enumerate((("left", ph_l), ("right", ph_r))):
+        cyc = np.arange(np.ceil(ph[0]), np.floor(ph[-1]) + 1)
+        hs[s] = (cyc - ph[0]) * stride_time_s + t[0]
+        cyc = np.arange(np.ceil(ph[0] - STANCE_FRACTION), np.floor(ph[-1] - STANCE_FRACTION) + 1)
+        to[s] = (cyc + STANCE_FRACTION - ph[0]) * stride_time_s + t[0]
+    truth = GaitTruth(
+        view="sagittal" if side else f"frontal_{direction}",
+        direction="none" if treadmill else image_dir,
+        facing=image_dir if side else facing,
+        near_side=near_side, mirrored=mirrored, leg_length_px=leg_px, phase=phase,
+        hip_flexion_deg=np.stack([angles["left"][:, 0], angles["right"][:, 0]], 1),
+        knee_flexion_deg=np.stack([angles["left"][:, 1], angles["right"][:, 1]], 1),
+        ankle_dorsiflexion_deg=np.stack([angles["left"][:, 2], angles["right"][:, 2]], 1),
+        heel_strike_s=hs, toe_off_s=to, clean_landmarks=clean,
+    )
+    pose = PoseSequence(t_s=t, landmarks=lm, width_px=width, height_px=height, fps=float(fps),
+                        mirrored=mirrored, backend="gaitgen")
+    return pose, truth
