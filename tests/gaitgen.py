@@ -169,8 +169,7 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
     sh_a, sh_b = height_m * _TRUNK * np.sin(lean), height_m * _TRUNK * np.cos(lean)
     for s, sgn in (("left", -1.0), ("right", 1.0)):
         other = "right" if s == "left" else "left"
-        swing = -0.7 * np.deg2rad(angles[other][:, 0] - 10.0)  # arm follows the opposite leg
-        swing = -swing
+        swing = 0.7 * np.deg2rad(angles[other][:, 0] - 10.0)  # arm follows the opposite leg
         elbow_flex = np.deg2rad(25.0) + 0.3 * np.clip(swing, 0, None)
         c = sgn * _SHOULDER_HALF * height_m + z
         put(f"{s}_shoulder", z + sh_a, z + sh_b, c)
@@ -208,8 +207,8 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
     mirror = MIRROR_INDEX
     if side:
         near = "right" if direction == "right" else "left"
-        far_idx = [i for i, nm in enumerate((LANDMARK := list(LM))) if nm.startswith("right" if near == "left" else "left")
-                   or nm == f"mouth_{'right' if near == 'left' else 'left'}"]
+        far = "right" if near == "left" else "left"
+        far_idx = [i for nm, i in LM.items() if nm.startswith(far) or nm == f"mouth_{far}"]
         for i in far_idx:
             j = mirror[i]
             sep = np.hypot(x[:, i] - x[:, j], y[:, i] - y[:, j]) / leg_px
@@ -260,3 +259,77 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
     pose = PoseSequence(t_s=t, landmarks=lm, width_px=width, height_px=height, fps=float(fps),
                         mirrored=mirrored, backend="gaitgen")
     return pose, truth
+
+
+def make_pass(pose: PoseSequence, truth: GaitTruth, pass_id: int = 0, start: int = 0, end: int | None = None):
+    """A :class:`~gaitlab.model.Pass` describing a generated walk (what gait/passes.py would find)."""
+    from gaitlab.model import Pass
+
+    end = len(pose) if end is None else end
+    return Pass(pass_id=pass_id, start=start, end=end, start_s=float(pose.t_s[start]),
+                end_s=float(pose.t_s[end - 1]), direction=truth.direction, facing=truth.facing,
+                view=truth.view, treadmill=truth.direction == "none")
+
+
+def mediapipe_style(pose: PoseSequence, truth: GaitTruth, *, flip_legs: bool = False,
+                    flip_upper: bool = False) -> PoseSequence:
+    """Relabel true-side landmarks the way MediaPipe would.
+
+    MediaPipe judges sides from the image as if it were unmirrored and the person faced the camera
+    in frontal views: back views and mirrored clips come out whole-body mirrored (a mirrored back
+    view twice, i.e. right). In side views its labels are often wrong for a whole pass:
+    ``flip_legs`` / ``flip_upper`` swap the leg (hip..foot) or upper-body pairs on top of that
+    (x, y, z and visibility travel with the label).
+    """
+    lm = pose.landmarks.copy()
+    if truth.mirrored ^ (truth.view == "frontal_away"):
+        lm = lm[:, MIRROR_INDEX]
+    legs = np.array([i for pair in LEG_PAIRS for i in pair])
+    upper = np.array([i for i in range(N_LANDMARKS) if i not in set(legs.tolist()) and i != LM["nose"]])
+    if flip_legs:
+        lm[:, legs] = lm[:, MIRROR_INDEX[legs]]
+    if flip_upper:
+        lm[:, upper] = lm[:, MIRROR_INDEX[upper]]
+    return pose.with_landmarks(lm)
+
+
+def leg_separation(landmarks: np.ndarray, leg_length_px: np.ndarray) -> np.ndarray:
+    """(T,) mean distance between left and right knee, ankle, heel and foot index, in leg lengths."""
+    pairs = LEG_PAIRS[1:]
+    d = [np.hypot(*(landmarks[:, a, :2] - landmarks[:, b, :2]).T) for a, b in pairs]
+    return np.mean(d, axis=0) / leg_length_px
+
+
+def inject_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, min_run: int = 3,
+                 max_run: int = 30, fraction: float = 0.2, min_gap: int = 8, start_jitter: int = 3,
+                 channels: str = "xy", with_hips: str = "random"):
+    """Swap left/right leg landmarks in runs of ``min_run``–``max_run`` frames starting near leg crossings.
+
+    ``channels``: ``"xy"`` swaps positions only (what real MediaPipe output shows: depth and
+    visibility stay with the label), ``"xyzv"`` swaps whole landmarks. ``with_hips``: ``"yes"``,
+    ``"no"`` or ``"random"`` per run. Runs are at least ``min_gap`` frames apart and cover about
+    ``fraction`` of the frames. Returns ``(pose, swapped (T,) bool)``.
+    """
+    rng = np.random.default_rng(seed)
+    T = len(pose)
+    sep = leg_separation(truth.clean_landmarks, truth.leg_length_px)
+    crossings = np.flatnonzero((sep[1:-1] < sep[:-2]) & (sep[1:-1] <= sep[2:])) + 1
+    swapped = np.zeros(T, bool)
+    hips = np.zeros(T, bool)
+    for c in rng.permutation(crossings):
+        if swapped.sum() >= fraction * T:
+            break
+        a = int(np.clip(c + rng.integers(-start_jitter, start_jitter + 1), 0, T - 1))
+        b = min(T, a + int(rng.integers(min_run, max_run + 1)))
+        lo, hi = max(0, a - min_gap), min(T, b + min_gap)
+        if swapped[lo:hi].any():
+            continue
+        swapped[a:b] = True
+        hips[a:b] = with_hips == "yes" or (with_hips == "random" and rng.random() < 0.5)
+    lm = pose.landmarks.copy()
+    ch = slice(0, 2) if channels == "xy" else slice(0, 4)
+    for k, (li, ri) in enumerate(LEG_PAIRS):
+        rows = hips if k == 0 else swapped
+        a, b = lm[rows, li, ch].copy(), lm[rows, ri, ch].copy()
+        lm[rows, li, ch], lm[rows, ri, ch] = b, a
+    return pose.with_landmarks(lm), swapped

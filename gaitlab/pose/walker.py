@@ -226,8 +226,7 @@ def choose_walker(
         order = np.argsort(scores)[::-1]
         best = int(order[0])
         if scores[best] <= 0:
-            if len(tracks) == 1 or len(tracks[best].rows) > 0:
-                best = int(np.argmax([len(tr.rows) for tr in tracks]))
+            best = int(np.argmax([len(tr.rows) for tr in tracks]))
             warnings.append(
                 "Nobody in the clip walks steadily for a full second; the person in view longest was analysed."
             )
@@ -252,8 +251,7 @@ def choose_walker(
             continue
         if _appearance_distance(walker, tr) <= cfg.same_person_appearance and scores[j] > 0:
             chosen.append(tr)
-    n_others = len({j for j, tr in enumerate(tracks) if tr not in chosen and scores[j] > 0 or
-                    (tr not in chosen and len(tr.rows) >= cfg.min_person_rows)})
+    n_others = sum(1 for tr in tracks if tr not in chosen and len(tr.rows) >= cfg.min_person_rows)
     if n_others:
         warnings.append(
             f"Several people in view ({n_others + 1} found); analysing the one who walks most"
