@@ -38,6 +38,13 @@ class VideoConfig:
     min_frames: int  # fewer decoded frames are rejected
     probe_timeout_s: float  # a probe that takes longer is treated as unreadable
     pose_max_side_px: int  # frames are downscaled so that their longer side is at most this (0 = never)
+    timestamp_scan_s: float  # without a full container index, packet timestamps are scanned this far (s)
+    vfr_tolerance: float  # a frame interval off the median by more than this fraction → variable frame rate
+    slowmo_rate_tolerance: float  # capture and playback rates differing by more than this fraction → slow motion
+    truncation_tolerance_s: float  # decoding ending this long before the declared duration → "file ends at" warning
+    hdr_tonemap: bool  # tone-map PQ/HLG clips to SDR (false: convert colours without tone mapping)
+    hdr_reference_white_nits: float  # HDR luminance shown as SDR white (ITU-R BT.2408: 203)
+    hdr_knee: float  # fraction of SDR white above which HDR highlights are compressed
 
 
 @dataclass(frozen=True)
@@ -71,24 +78,73 @@ class WalkerConfig:
 
 @dataclass(frozen=True)
 class PassesConfig:
-    """Walking-pass segmentation (``gait/passes.py``)."""
+    """Walking-pass segmentation (``gait/passes.py``). Speeds in leg lengths (hip→ankle) per second."""
 
-    min_pass_s: float
+    min_pass_s: float  # usable passes are at least this long (s)
+    min_pass_steps: int  # side-view passes show at least this many steps (hips gliding without steps = not walking)
+    max_gap_s: float  # untracked gaps up to this are bridged (s); longer ones split the track
+    max_jump_ll: float  # hips jumping more than this between frames (leg lengths) = another track
+    max_scale_jump: float  # apparent leg length changing more than this factor between frames = another track
+    min_torso_leg_ratio: float  # a track whose median torso / leg length is below this is spurious
+    max_width_ratio: float  # a track whose median shoulder width / torso length is above this is spurious
+    travel_cutoff_hz: float  # low-pass of trajectories before differentiating (below stride frequency)
+    focal_length_fraction: float  # assumed focal length / longer image side (converts approach rate to speed)
+    min_travel_speed_ll_s: float  # slower = not travelling (standing, turning, treadmill)
+    min_state_s: float  # majority-vote window of frame states (s)
+    axis_hysteresis_deg: float  # travel within this of 45° keeps its previous axis (image x or depth)
+    max_heading_rate_deg_s: float  # the travel direction swinging round faster than this (deg/s) = a turn
+    heading_min_speed_ll_s: float  # ... judged only at speeds above this (the direction of a slow drift is noise)
+    min_travel_ll: float  # a moving stretch covering less than this (leg lengths) counts as still
+    facing_window_s: float  # median window of facing and body-width cues (s)
+    min_facing_lateral: float  # |nose-ahead/torso + foot-pointing/leg| to call facing left/right
+    min_facing_depth: float  # |nose depth and shoulder order / torso| to call facing toward/away
+    sagittal_max_travel_deg: float  # sagittal: travel within this angle of the image plane
+    sagittal_max_width_ratio: float  # sagittal: shoulder width / torso length at most this
+    frontal_max_travel_deg: float  # frontal: travel within this angle of the camera axis
+    frontal_min_width_ratio: float  # frontal: shoulder width / torso length at least this
+    edge_margin_ll: float  # a body landmark nearer the image border than this (leg lengths) = cut
+    step_band_fraction: float  # dead band when counting steps, as a fraction of the ankle-separation swing
+    step_min_band_ll: float  # ... and at least this (leg lengths): MediaPipe jitter of a still walker
+    treadmill_min_swing_ll: float  # a treadmill's ankle separation swings at least this (leg lengths)
+    treadmill_min_steps: int  # a still stretch with at least this many steps is treadmill walking
+    max_turn_s: float  # a still stretch longer than this is "standing", never a turn (s)
+    run_min_steps: int  # running is judged only on stretches with at least this many steps
+    run_min_speed_ll_s: float  # running evidence (side views): speed at least this
+    run_min_cadence_steps_min: float  # running evidence: cadence at least this (steps/min)
 
 
 @dataclass(frozen=True)
 class SidesConfig:
     """Left/right identity correction and side assignment (``pose/sides.py``)."""
 
-    max_swap_run_s: float
+    max_swap_run_s: float  # longer self-consistent label runs are identity epochs, not swaps
+    segment_gap_s: float  # a time gap longer than this starts a new tracked segment
+    continuity_sigma_ll: float  # σ of a leg point's constant-velocity prediction residual, leg lengths
+    residual_cap_sigma: float  # a point's residual cost is capped at this many σ (one wild landmark)
+    switch_cost: float  # cost of a label change between frames (units of squared residual / σ²)
+    min_separation_ll: float  # frames whose legs are closer than this (leg lengths) carry no evidence
+    max_velocity_ratio: float  # cap on dt(t)/dt(t-1) when extrapolating over uneven frame intervals
+    continuity_rate_hz: float  # the programme uses about this many frames per second (longer velocity baseline)
+    min_fps: float  # below this frame rate legs move too far between frames: no swap correction (warning)
+    leg_length_window_s: float  # running-median window of the leg-length scale
+    depth_weight: float  # cost per frame of a fully contradicting near-leg depth/visibility vote
+    depth_bound_min_frames: int  # corrected frames needed to tell whether z/visibility moved with x, y
+    side_min_agreement: float  # fraction of a pass's frames that must agree with its near/far decision
 
 
 @dataclass(frozen=True)
 class FilterConfig:
     """Resampling, gap filling, outliers and filtering (``gait/filtering.py``)."""
 
-    cutoff_hz: float
-    max_gap_s: float
+    cutoff_hz: float  # −3 dB point of the zero-lag filter (see double_pass_correction), Hz
+    max_gap_s: float  # NaN gaps up to this long are filled by linear interpolation
+    butter_order: int  # Butterworth order of each of the two passes
+    double_pass_correction: bool  # true: cutoff_hz is the −3 dB point of the forward–backward pair
+    max_cutoff_fs_fraction: float  # cut-off is clamped to this fraction of the frame rate (warning)
+    outlier_window_s: float  # centred running-median window of the outlier test
+    outlier_scale_window_s: float  # blocks over which the outlier test estimates its robust noise SD
+    outlier_n_sigma: float  # a sample farther than this many robust SDs from the running median is an outlier
+    outlier_min_leg_fraction: float  # ... but only when also farther than this fraction of the leg length
 
 
 @dataclass(frozen=True)
@@ -96,6 +152,12 @@ class KinematicsConfig:
     """Per-frame angles (``gait/kinematics.py``)."""
 
     roll_warn_deg: float
+    roll_contact_speed_leg_per_s: float  # side view: a heel slower than this along x (leg lengths/s) may be on the floor
+    roll_contact_min_s: float  # a floor contact lasts at least this long
+    roll_contact_height_tol_leg: float  # contact point = frames within this (leg lengths) of the run's lowest
+    roll_min_contacts: int  # fewer floor contacts in total → roll not measurable
+    roll_min_span_leg: float  # contacts of a pass/side must span this many leg lengths along the path
+    roll_frontal_speed_ratio: float  # front view: a foot slower than this × the other foot's speed is planted
 
 
 @dataclass(frozen=True)

@@ -84,19 +84,18 @@ def _leg_points(phase, height_m):
 
 def _pelvis_path(t, phases, height_m, treadmill):
     """Forward position and hip height (m) that keep the stance foot's lowest point still on the ground."""
-    rel = []
+    dt = np.gradient(t)
+    vx, hy, wsum = 0.0, 0.0, 0.0
     for ph in phases:
         pts, _ = _leg_points(ph, height_m)
         heel, toe = pts[:, 2], pts[:, 3]
-        w = 1.0 / (1.0 + np.exp(-(toe[:, 1] - heel[:, 1]) / 0.01))  # 1 when the heel is lower
-        rel.append(w[:, None] * heel + (1 - w[:, None]) * toe)
-    dt = np.gradient(t)
-    vx, hy, wsum = 0.0, 0.0, 0.0
-    for ph, r in zip(phases, rel):
-        w = np.clip(np.cos(np.pi * ((ph % 1.0) / STANCE_FRACTION - 0.5)), 0, None) ** 0.5 + 1e-6
-        w = np.where((ph % 1.0) < STANCE_FRACTION, w, 1e-6)
-        vx = vx + w * (-np.gradient(r[:, 0]) / dt)
-        hy = hy + w * (-r[:, 1])
+        wh = 1.0 / (1.0 + np.exp(-(toe[:, 1] - heel[:, 1]) / 0.005))  # 1 when the heel is the lower point
+        v_contact = wh * np.gradient(heel[:, 0]) / dt + (1 - wh) * np.gradient(toe[:, 0]) / dt
+        low = np.minimum(heel[:, 1], toe[:, 1])
+        p = ph % 1.0
+        w = np.sqrt(np.clip(np.sin(np.pi * p / STANCE_FRACTION), 0, None)) * (p < STANCE_FRACTION) + 1e-9
+        vx = vx - w * v_contact
+        hy = hy - w * low
         wsum = wsum + w
     vx, hy = vx / wsum, hy / wsum
     x = np.concatenate([[0.0], np.cumsum(0.5 * (vx[1:] + vx[:-1]) * np.diff(t))])
@@ -135,7 +134,7 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
     cam_h = 0.53 * height_m  # tripod at hip height
 
     if duration_s is None:
-        duration_s = 4.6 if side else 4.2
+        duration_s = 4.0 if side else 4.2
     n = int(round(duration_s * fps))
     t = np.arange(n) / fps
     phase0 = rng.uniform(0, 1)
@@ -302,12 +301,13 @@ def leg_separation(landmarks: np.ndarray, leg_length_px: np.ndarray) -> np.ndarr
 
 def inject_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, min_run: int = 3,
                  max_run: int = 30, fraction: float = 0.2, min_gap: int = 8, start_jitter: int = 3,
-                 channels: str = "xy", with_hips: str = "random"):
+                 channels: str = "xy", with_hips: str = "random", end_at_crossing: bool = False):
     """Swap left/right leg landmarks in runs of ``min_run``–``max_run`` frames starting near leg crossings.
 
     ``channels``: ``"xy"`` swaps positions only (what real MediaPipe output shows: depth and
     visibility stay with the label), ``"xyzv"`` swaps whole landmarks. ``with_hips``: ``"yes"``,
-    ``"no"`` or ``"random"`` per run. Runs are at least ``min_gap`` frames apart and cover about
+    ``"no"`` or ``"random"`` per run. ``end_at_crossing`` ends runs near the next crossing too (the
+    hardest case: no position jump at either end). Runs are at least ``min_gap`` frames apart and cover about
     ``fraction`` of the frames. Returns ``(pose, swapped (T,) bool)``.
     """
     rng = np.random.default_rng(seed)
@@ -321,6 +321,10 @@ def inject_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, min_run
             break
         a = int(np.clip(c + rng.integers(-start_jitter, start_jitter + 1), 0, T - 1))
         b = min(T, a + int(rng.integers(min_run, max_run + 1)))
+        if end_at_crossing:  # end near the next crossing that still gives a run of min_run..max_run
+            nxt = crossings[(crossings >= a + min_run) & (crossings <= a + max_run)]
+            if nxt.size:
+                b = int(np.clip(nxt[0] + rng.integers(-start_jitter, start_jitter + 1), a + min_run, T))
         lo, hi = max(0, a - min_gap), min(T, b + min_gap)
         if swapped[lo:hi].any():
             continue
@@ -333,3 +337,39 @@ def inject_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, min_run
         a, b = lm[rows, li, ch].copy(), lm[rows, ri, ch].copy()
         lm[rows, li, ch], lm[rows, ri, ch] = b, a
     return pose.with_landmarks(lm), swapped
+
+
+def inject_glitches(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, rate: float = 0.03,
+                    size_ll: tuple[float, float] = (0.2, 0.5)):
+    """MediaPipe-like tracking glitches that are *not* swaps: returns ``(pose, glitched (T,) bool)``.
+
+    With probability ``rate`` per frame, either one leg's foot (ankle, heel, foot index) or knee is
+    displaced by ``size_ll`` leg lengths in a random direction for one frame, or, near leg
+    crossings, both legs are drawn on top of each other (their mean) for 1–3 frames.
+    """
+    rng = np.random.default_rng(seed)
+    lm = pose.landmarks.copy()
+    T = len(pose)
+    sep = leg_separation(truth.clean_landmarks, truth.leg_length_px)
+    glitched = np.zeros(T, bool)
+    foot = [(LM["left_ankle"], LM["left_heel"], LM["left_foot_index"]),
+            (LM["right_ankle"], LM["right_heel"], LM["right_foot_index"])]
+    knee = [(LM["left_knee"],), (LM["right_knee"],)]
+    for t in np.flatnonzero(rng.random(T) < rate):
+        if sep[t] < 0.35 and rng.random() < 0.5:
+            n = int(rng.integers(1, 4))
+            rows = np.arange(t, min(T, t + n))
+            for li, ri in LEG_PAIRS[1:]:
+                m = 0.5 * (lm[rows, li, :2] + lm[rows, ri, :2])
+                lm[rows, li, :2] = m
+                lm[rows, ri, :2] = m
+            glitched[rows] = True
+        else:
+            side = int(rng.integers(0, 2))
+            pts = foot[side] if rng.random() < 0.6 else knee[side]
+            ang = rng.uniform(0, 2 * np.pi)
+            d = rng.uniform(*size_ll) * truth.leg_length_px[t] * np.array([np.cos(ang), np.sin(ang)])
+            for i in pts:
+                lm[t, i, :2] += d
+            glitched[t] = True
+    return pose.with_landmarks(lm), glitched

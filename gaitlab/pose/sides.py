@@ -1,0 +1,415 @@
+"""Left/right identity over time and the subject's real sides per pass. Pure: no I/O.
+
+Two steps, in this order:
+
+1. :func:`correct_leg_swaps` — MediaPipe swaps the legs for a few frames in side views (the left
+   leg's landmarks take the right leg's place and vice versa), mostly where the legs pass each
+   other. A two-hypothesis dynamic programme (Viterbi) over the frames of each tracked segment
+   chooses, per frame, whether the leg labels are *kept* or *swapped* relative to one temporally
+   consistent identity. Costs: how far each leg's knee, ankle, heel and foot index land from a
+   constant-velocity prediction from the two previous frames (second order, so that legs passing
+   each other keep their velocities), a cost per label change, and — within sagittal passes where
+   depth and visibility are found to travel with the positions — the near leg's lower z and higher
+   visibility. Frames where the legs are too close to tell apart carry no evidence. Short runs that
+   deviate from the surrounding identity are swapped back; self-consistent runs longer than
+   ``max_swap_run_s`` are identity *epochs* (e.g. around a turn) and are left to step 2.
+2. :func:`assign_sides` — per pass, makes the labels the subject's real sides from the view, the
+   facing direction, near/far depth and any mirroring, and fills :attr:`Pass.near_side`.
+
+On real MediaPipe output, a leg swap moves the *positions* (x, y) while depth z and visibility stay
+with the label; so step 1 swaps x, y back, and z and visibility only where they are found to have
+travelled with the positions. Arms are not touched by step 1 (MediaPipe swaps legs, and arm swing
+does not give the same evidence); step 2 relabels arms and face with their own evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from ..model import LEG_PAIRS, LM, MIRROR_INDEX, N_LANDMARKS, Pass, PoseSequence
+
+_HIP = LEG_PAIRS[0]
+_LIMB = np.array(LEG_PAIRS[1:])  # (4, 2) knee, ankle, heel, foot index: (left, right)
+_LEGS = np.array(LEG_PAIRS)  # with the hips
+_UPPER = np.array([(i, int(MIRROR_INDEX[i])) for i in range(N_LANDMARKS)
+                   if MIRROR_INDEX[i] > i and i not in _LEGS])  # shoulders, arms, hands, face
+_SIDEWAYS = ("left", "right")
+_FRONTAL = ("toward", "away")
+
+
+# --------------------------------------------------------------------------------------------- utils
+def _segments(ok: np.ndarray, t_s: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
+    """Contiguous runs of ``ok`` frames not separated by more than ``max_gap_s``; (start, end) end-exclusive."""
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return []
+    brk = np.flatnonzero((np.diff(idx) > 1) | (np.diff(t_s[idx]) > max_gap_s)) + 1
+    starts = np.concatenate([[0], brk])
+    ends = np.concatenate([brk, [idx.size]])
+    return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, ends)]
+
+
+def _runs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal values: (starts, ends end-exclusive, values)."""
+    if x.size == 0:
+        return np.zeros(0, int), np.zeros(0, int), x[:0]
+    b = np.flatnonzero(x[1:] != x[:-1]) + 1
+    starts = np.concatenate([[0], b])
+    return starts, np.concatenate([b, [x.size]]), x[starts]
+
+
+def _leg_length_px(lm: np.ndarray, window: int) -> np.ndarray:
+    """(T,) hip–knee–ankle length in px, mean of both legs, running median over ``window`` frames."""
+    seg = 0.0
+    for s in ("left", "right"):
+        h, k, a = (lm[:, LM[f"{s}_{p}"], :2] for p in ("hip", "knee", "ankle"))
+        seg = seg + np.hypot(*(h - k).T) + np.hypot(*(k - a).T)
+    ll = 0.5 * seg
+    if np.isfinite(ll).any():
+        ll = median_filter(np.where(np.isfinite(ll), ll, np.nanmedian(ll)), size=max(1, window), mode="nearest")
+    return ll
+
+
+def _near_vote(lm: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """(T,) in [-1, 1]: + when the *left*-labelled points look nearer the camera.
+
+    Mean over ``pairs`` of the sign of (z right − z left) and of (visibility left − visibility
+    right), averaged (scale-free, so MediaPipe's arbitrary z scale does not matter); 0 if undefined.
+    """
+    li, ri = pairs[:, 0], pairs[:, 1]
+    votes = np.concatenate([np.sign(lm[:, ri, 2] - lm[:, li, 2]), np.sign(lm[:, li, 3] - lm[:, ri, 3])], axis=1)
+    n = np.isfinite(votes).sum(axis=1)
+    return np.where(n > 0, np.nansum(votes, axis=1) / np.maximum(n, 1), 0.0)
+
+
+def _sagittal_groups(T: int, passes, t_s, ok, cfg) -> list[tuple[int, int]]:
+    """Frame ranges in which the near leg is constant: sideways passes, or (no passes) tracked segments."""
+    if passes is None:
+        return _segments(ok, t_s, cfg.segment_gap_s)
+    return [(p.start, min(p.end, T)) for p in passes if p.facing in _SIDEWAYS and p.view in ("sagittal", "oblique")]
+
+
+# ------------------------------------------------------------------------------ identity correction
+def _transition_costs(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, cfg) -> np.ndarray:
+    """(n, 4) cost of frame i given the label relations of frames i-2, i-1, i.
+
+    ``pts`` (n, P, 2 sides, 2) px. Column ``2*a + b``: ``a`` = labels of i-1 swapped relative to
+    i-2, ``b`` = i swapped relative to i-1. Cost = Σ over both legs' points of
+    min((|r| / σ)², ``residual_cap_sigma``²), r = position minus the constant-velocity prediction
+    from the two previous frames (uneven frame times allowed), σ = ``continuity_sigma_ll`` leg
+    lengths. Rows 0 and 1 are zero.
+    """
+    n = pts.shape[0]
+    out = np.zeros((n, 4))
+    if n < 3:
+        return out
+    L, R = pts[:, :, 0], pts[:, :, 1]
+    dt = np.diff(t_s)
+    k = dt[1:] / np.where(dt[:-1] > 0, dt[:-1], np.nan)
+    k = np.clip(np.nan_to_num(k, nan=1.0), 0.0, cfg.max_velocity_ratio)[:, None, None]
+    scale = (cfg.continuity_sigma_ll * ll[2:])[:, None]
+    cap = cfg.residual_cap_sigma ** 2
+    for a in (0, 1):
+        A1, B1 = (L[1:-1], R[1:-1]) if a == 0 else (R[1:-1], L[1:-1])
+        pa, pb = A1 + (A1 - L[:-2]) * k, B1 + (B1 - R[:-2]) * k
+        for b in (0, 1):
+            A0, B0 = (L[2:], R[2:]) if (a ^ b) == 0 else (R[2:], L[2:])
+            ra = np.hypot(*(A0 - pa).transpose(2, 0, 1)) / scale
+            rb = np.hypot(*(B0 - pb).transpose(2, 0, 1)) / scale
+            out[2:, 2 * a + b] = (np.minimum(ra ** 2, cap) + np.minimum(rb ** 2, cap)).sum(axis=1)
+    return out
+
+
+def _viterbi(trans: np.ndarray, unary: np.ndarray, switch_cost: float) -> np.ndarray:
+    """Least-cost kept (False) / swapped (True) sequence.
+
+    ``trans`` (n, 4) second-order costs (see :func:`_transition_costs`), ``unary`` (n, 2) per-frame
+    costs of kept / swapped, ``switch_cost`` per label change. The programme's state is the pair
+    (state of i-1, state of i); the loop is unrolled over its four values.
+    """
+    n = trans.shape[0]
+    if n < 2:
+        return unary[:, 1] < unary[:, 0]
+    u = unary.tolist()
+    lam = switch_cost
+    d0, d1, d2, d3 = (u[0][0] + u[1][0], u[0][0] + u[1][1] + lam, u[0][1] + u[1][0] + lam, u[0][1] + u[1][1])
+    back = bytearray(4 * n)  # per frame and state: 1 when the predecessor's older state was swapped
+    for t, (c0, c1, c2, c3) in enumerate(trans.tolist()[2:], start=2):
+        k0, k1 = u[t]
+        a, b = d0 + c0, d2 + c2
+        n0 = (a, 0) if a <= b else (b, 1)
+        a, b = d0 + c1, d2 + c3
+        n1 = (a, 0) if a <= b else (b, 1)
+        a, b = d1 + c3, d3 + c1
+        n2 = (a, 0) if a <= b else (b, 1)
+        a, b = d1 + c2, d3 + c0
+        n3 = (a, 0) if a <= b else (b, 1)
+        d0, d1, d2, d3 = n0[0] + k0, n1[0] + k1 + lam, n2[0] + k0 + lam, n3[0] + k1
+        i = 4 * t
+        back[i], back[i + 1], back[i + 2], back[i + 3] = n0[1], n1[1], n2[1], n3[1]
+    k = int(np.argmin([d0, d1, d2, d3]))
+    s = np.zeros(n, bool)
+    s[n - 1], s[n - 2] = k & 1, k >> 1
+    for t in range(n - 1, 1, -1):
+        k = 2 * back[4 * t + k] + (k >> 1)  # predecessor state (s[t-2], s[t-1])
+        s[t - 2] = k >> 1
+    return s
+
+
+def _epochs(state: np.ndarray, min_len: int) -> np.ndarray:
+    """Reference identity per frame, piecewise constant over whole runs of ``state``.
+
+    Runs of ≥ ``min_len`` frames are epochs. Between two epochs of different state the change is
+    put at the run boundary that leaves the fewest frames deviating; before the first and after the
+    last epoch the nearest epoch holds; with no epoch at all, the majority state.
+    """
+    starts, ends, vals = _runs(state)
+    lens = ends - starts
+    big = np.flatnonzero(lens >= min_len)
+    if big.size == 0:
+        return np.full(state.shape, bool(2 * np.count_nonzero(state) > state.size))
+    ep = np.empty(vals.size, bool)
+    ep[:big[0] + 1] = vals[big[0]]
+    ep[big[-1]:] = vals[big[-1]]
+    for i, j in zip(big[:-1], big[1:]):
+        x, y, mid = vals[i], vals[j], np.arange(i + 1, j)
+        ep[i], ep[j] = x, y
+        if x == y:
+            ep[mid] = x
+            continue
+        off_x = np.concatenate([[0], np.cumsum(np.where(vals[mid] != x, lens[mid], 0))])
+        off_y = np.concatenate([np.cumsum(np.where(vals[mid] != y, lens[mid], 0)[::-1])[::-1], [0]])
+        m = int(np.argmin(off_x + off_y))  # runs mid[:m] belong to epoch x, mid[m:] to y
+        ep[mid[:m]], ep[mid[m:]] = x, y
+    return np.repeat(ep, lens)
+
+
+def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.ndarray, step: int, cfg
+                   ) -> np.ndarray:
+    """Kept/swapped state of every frame of one tracked segment, relative to an arbitrary reference.
+
+    The programme runs on every ``step``-th frame among those whose legs are far enough apart
+    (a longer velocity baseline at high frame rates); every other frame takes the assignment nearer
+    the interpolation between its corrected neighbours — where the legs are too close to tell apart,
+    only if those neighbours differ.
+    """
+    n = pts.shape[0]
+    sep = np.hypot(*(pts[:, :, 0] - pts[:, :, 1]).transpose(2, 0, 1)).mean(axis=1)
+    informative = sep >= cfg.min_separation_ll * ll
+    idx = np.flatnonzero(informative & (np.arange(n) % step == 0))
+    state = np.zeros(n, bool)
+    if idx.size < 3:
+        return state
+    s_inf = _viterbi(_transition_costs(pts[idx], t_s[idx], ll[idx], cfg), unary[idx], cfg.switch_cost)
+    pos = np.searchsorted(idx, np.arange(n))
+    ip, inx = np.clip(pos - 1, 0, idx.size - 1), np.clip(pos, 0, idx.size - 1)
+    sp, sn = s_inf[ip], s_inf[inx]
+    state[:] = np.where(pos == 0, sn, sp)
+    state[idx] = s_inf
+    inside = (pos > 0) & (pos < idx.size)
+    inside[idx] = False
+    g = np.flatnonzero(inside)
+    if g.size:
+        prev, nxt = idx[ip[g]], idx[inx[g]]
+        fix = lambda f, s: np.where(s[:, None, None, None], pts[f][:, :, ::-1], pts[f])  # noqa: E731
+        w = ((t_s[g] - t_s[prev]) / np.maximum(t_s[nxt] - t_s[prev], 1e-9))[:, None, None, None]
+        ref = (1 - w) * fix(prev, sp[g]) + w * fix(nxt, sn[g])
+        d_keep = np.hypot(*(pts[g] - ref).transpose(3, 0, 1, 2)).sum(axis=(1, 2))
+        d_swap = np.hypot(*(pts[g][:, :, ::-1] - ref).transpose(3, 0, 1, 2)).sum(axis=(1, 2))
+        state[g] = d_swap < d_keep
+    return state
+
+
+def _solve(pts, t_s, ll, segs, unary, min_run, step, cfg) -> np.ndarray:
+    swapped = np.zeros(len(t_s), bool)
+    for a, b in segs:
+        if b - a >= 3:
+            state = _segment_state(pts[a:b], t_s[a:b], ll[a:b], unary[a:b], step, cfg)
+            swapped[a:b] = state ^ _epochs(state, min_run)
+    return swapped
+
+
+def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg) -> tuple[PoseSequence, np.ndarray]:
+    """Swap back frames whose leg labels are swapped relative to a temporally consistent identity.
+
+    Parameters
+    ----------
+    pose : PoseSequence
+        x, y in px, MediaPipe depth z (px, smaller = nearer) and visibility (0–1).
+    passes : list of Pass or None
+        Sideways passes (facing left/right) are the units in which the near leg is constant, for the
+        depth/visibility evidence; without passes, each tracked segment is one unit.
+    cfg : SidesConfig
+        ``max_swap_run_s`` (s), ``segment_gap_s`` (s), ``continuity_sigma_ll`` (leg lengths),
+        ``residual_cap_sigma`` (σ), ``switch_cost``, ``min_separation_ll`` (leg lengths),
+        ``max_velocity_ratio``, ``continuity_rate_hz`` (Hz), ``min_fps`` (Hz), ``leg_length_window_s`` (s),
+        ``depth_weight``,
+        ``depth_bound_min_frames``, ``side_min_agreement``.
+
+    Returns
+    -------
+    (PoseSequence, swapped)
+        A corrected copy and a (T,) bool array of the frames whose leg labels were swapped back
+        (x, y of knee, ankle, heel and foot index; the hips when their own continuity agrees; z and
+        visibility where they travelled with the positions).
+    """
+    lm = pose.landmarks
+    T = len(pose)
+    fps = pose.fps if np.isfinite(pose.fps) and pose.fps > 0 else 0.0
+    if T < 3 or fps < cfg.min_fps:
+        out = pose.with_landmarks(lm.copy())
+        if T >= 3:
+            out.warnings.append(f"Left/right leg swaps were not corrected: {fps:.0f} fps is below "
+                                f"{cfg.min_fps:.0f} fps, too few frames to follow the legs between steps.")
+        return out, np.zeros(T, bool)
+    pts = lm[:, _LIMB, :2]
+    ll = _leg_length_px(lm, int(round(cfg.leg_length_window_s * fps)) | 1)
+    ok = np.isfinite(pts).all(axis=(1, 2, 3)) & np.isfinite(ll) & (ll > 0)
+    segs = _segments(ok, pose.t_s, cfg.segment_gap_s)
+    min_run = int(np.floor(cfg.max_swap_run_s * fps)) + 1
+    step = max(1, int(round(fps / cfg.continuity_rate_hz)))
+    swapped = _solve(pts, pose.t_s, ll, segs, np.zeros((T, 2)), min_run, step, cfg)
+
+    # depth/visibility: do they travel with the positions? Decided per unit with a constant near leg.
+    vote = _near_vote(lm, _LEGS)
+    unary = np.zeros((T, 2))
+    with_pos = np.zeros(T, bool)
+    for a, b in _sagittal_groups(T, passes, pose.t_s, ok, cfg):
+        v = vote[a:b][ok[a:b]]
+        if v.size == 0:
+            continue
+        expect = np.sign(np.median(v))
+        if np.mean(np.sign(v) == expect) < cfg.side_min_agreement:
+            continue  # no constant near leg: no depth evidence here
+        sw = swapped[a:b] & ok[a:b]
+        if sw.sum() >= cfg.depth_bound_min_frames and np.mean(np.sign(vote[a:b][sw]) == -expect) > 0.5:
+            with_pos[a:b] = True
+            unary[a:b, 0] = cfg.depth_weight * np.clip(-expect * vote[a:b], 0, None)
+            unary[a:b, 1] = cfg.depth_weight * np.clip(expect * vote[a:b], 0, None)
+    if with_pos.any():
+        swapped = _solve(pts, pose.t_s, ll, segs, unary, min_run, step, cfg)
+    out = lm.copy()
+    _apply(out, swapped, with_pos)
+    return pose.with_landmarks(out), swapped
+
+
+def _swap_pairs(lm: np.ndarray, rows: np.ndarray, pairs, channels) -> None:
+    """Exchange the (left, right) landmark ``pairs`` in ``rows`` for the given channels, in place."""
+    for li, ri in pairs:
+        for c in channels:
+            a = lm[rows, li, c].copy()
+            lm[rows, li, c] = lm[rows, ri, c]
+            lm[rows, ri, c] = a
+
+
+def _apply(lm: np.ndarray, swapped: np.ndarray, with_pos: np.ndarray) -> None:
+    """Swap back the corrected frames in place: limb x, y always; the hips of a run when their
+    left-minus-right vector inside the run points against the one in as many kept frames around it;
+    z and visibility where they travel with the positions."""
+    starts, ends, vals = _runs(swapped)
+    starts, ends = starts[vals], ends[vals]
+    if starts.size == 0:
+        return
+    T = len(lm)
+    d = lm[:, _HIP[0], :2] - lm[:, _HIP[1], :2]  # hip vector, before any change
+    kept = ~swapped & np.isfinite(d).all(axis=1)
+    hips = np.zeros(T, bool)
+    for a, b in zip(starts, ends):
+        n = b - a
+        around = np.zeros(T, bool)
+        around[max(0, a - n):a] = True
+        around[b:b + n] = True
+        around &= kept
+        inside = np.isfinite(d[a:b]).all(axis=1)
+        if around.any() and inside.any():
+            d_in, d_out = d[a:b][inside].mean(axis=0), d[around].mean(axis=0)
+            hips[a:b] = np.hypot(*(d_in + d_out)) < np.hypot(*(d_in - d_out))
+    li, ri = [p[0] for p in LEG_PAIRS[1:]], [p[1] for p in LEG_PAIRS[1:]]
+    for rows, left, right in ((swapped, li, ri), (hips, [_HIP[0]], [_HIP[1]])):
+        for ch, r in (([0, 1], rows), ([2, 3], rows & with_pos)):
+            if r.any():
+                tmp = lm[np.ix_(r, left, ch)]
+                lm[np.ix_(r, left, ch)] = lm[np.ix_(r, right, ch)]
+                lm[np.ix_(r, right, ch)] = tmp
+
+
+def with_swap_counts(passes: list[Pass], swapped: np.ndarray) -> list[Pass]:
+    """Copies of ``passes`` with :attr:`Pass.n_swaps_corrected` = swapped-back frames inside each pass."""
+    return [replace(p, n_swaps_corrected=int(np.count_nonzero(swapped[p.start:p.end]))) for p in passes]
+
+
+# ----------------------------------------------------------------------------------- side assignment
+def _flip(name: str) -> str:
+    return {"left": "right", "right": "left", "toward": "away", "away": "toward"}.get(name, name)
+
+
+def assign_sides(pose: PoseSequence, passes: list[Pass], *, mirrored: bool, cfg=None
+                 ) -> tuple[PoseSequence, list[Pass], list[str]]:
+    """Relabel each pass so that left/right are the subject's sides; fill ``near_side`` of sagittal passes.
+
+    Geometry (camera looking into the scene, image y down, unmirrored): a walker *facing* image-right
+    shows the right side (near leg = right), facing image-left the left side; facing the camera,
+    the subject's right is at image-left (smaller x); from behind, at image-right. ``mirrored``
+    (selfie clips) inverts all of it. ``facing`` is used, not the travel direction (treadmill,
+    backward walking).
+
+    - Sideways passes (sagittal, or oblique facing left/right): for the legs (hips to feet) and the
+      upper body (shoulders, arms, face) separately, the label that is nearer the camera over the
+      pass (median of lower z / higher visibility votes) is made the expected near side.
+    - Frontal passes (facing toward/away): the labels are made to follow image x of the hips (legs)
+      and of the shoulders (upper body).
+
+    Whole groups are swapped over all frames of a pass (``MIRROR_INDEX`` pairs); frames outside
+    passes are not changed. ``cfg`` (SidesConfig, optional) sets ``side_min_agreement``, the
+    fraction of a pass's frames that must agree with its decision before no warning is given;
+    without it, only passes with no evidence at all are warned about.
+
+    Returns the relabelled pose, copies of the passes (``near_side`` set for sagittal ones) and
+    warnings for passes whose evidence is weak or missing.
+    """
+    lm = pose.landmarks.copy()
+    T = len(pose)
+    min_agree = cfg.side_min_agreement if cfg is not None else 0.0
+    out_passes, warnings = [], []
+    for p in passes:
+        a, b = max(0, p.start), min(p.end, T)
+        rows = np.arange(a, b)
+        rows = rows[np.isfinite(lm[rows][:, _LEGS.ravel(), 0]).all(axis=1)]
+        near = ""
+        if p.facing in _SIDEWAYS and p.view in ("sagittal", "oblique"):
+            near = p.facing if not mirrored else _flip(p.facing)
+            want = 1.0 if near == "left" else -1.0  # sign of the vote when labels are right
+            evidence = [(_LEGS, _near_vote(lm[rows], _LEGS)), (_UPPER, _near_vote(lm[rows], _UPPER))]
+        elif p.facing in _FRONTAL:
+            # subject's right at image-left when facing the camera (unmirrored): x_left - x_right > 0
+            want = 1.0 if (p.facing == "toward") != mirrored else -1.0
+            dx = lambda i, j: lm[rows, i, 0] - lm[rows, j, 0]  # noqa: E731
+            evidence = [(_LEGS, dx(LM["left_hip"], LM["right_hip"])),
+                        (_UPPER, dx(LM["left_shoulder"], LM["right_shoulder"]))]
+        else:
+            if p.usable:
+                warnings.append(f"Pass {p.pass_id}: facing '{p.facing}' is unknown; left/right kept as tracked.")
+            out_passes.append(replace(p))
+            continue
+        if rows.size == 0:
+            out_passes.append(replace(p, near_side=near if p.view == "sagittal" else ""))
+            continue
+        for k, (pairs, vote) in enumerate(evidence):
+            votes = np.sign(vote)
+            med = np.sign(np.median(vote)) if votes.any() else 0.0
+            if med == 0.0 and k == 1:
+                med = legs_med  # no upper-body evidence: follow the legs
+            if med != 0.0 and med != want:
+                _swap_pairs(lm, np.arange(a, b), pairs, [0, 1, 2, 3])
+            agree = np.mean(votes == med) if med != 0.0 else 0.0
+            if (med == 0.0 or agree < min_agree) and p.usable:
+                part = "legs" if k == 0 else "upper body"
+                warnings.append(f"Pass {p.pass_id}: {part} left/right evidence is weak ({100 * agree:.0f} % of "
+                                f"frames agree); the side named may be wrong.")
+            if k == 0:
+                legs_med = med
+        out_passes.append(replace(p, near_side=near if p.view == "sagittal" else ""))
+    return pose.with_landmarks(lm), out_passes, warnings
