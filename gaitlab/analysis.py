@@ -21,12 +21,12 @@ from . import __version__
 from .cache import file_sha256, load_pose, pose_key, save_pose
 from .errors import ConfigError, NoPersonError
 from .export import SCHEMA_VERSION
-from .gait.filtering import prepare
+from .gait.filtering import passes_on_grid, prepare
 from .gait.kinematics import compute_kinematics, estimate_roll_deg
 from .gait.passes import segment_passes
 from .model import Pass, PoseSequence
 from .pipeline import PipelineConfig, load_pipeline
-from .pose.sides import assign_sides, correct_leg_swaps
+from .pose.sides import assign_sides, correct_leg_swaps, with_swap_counts
 from .pose.walker import parse_person_hint
 
 Progress = Callable[[int, "int | None"], None]
@@ -126,8 +126,7 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
         frames, cfg, width_px=info.width_px, height_px=info.height_px, mirrored=info.mirrored, hint=hint,
         progress=(lambda n: progress(n, total)) if progress else None,
     )
-    warnings = list(info.warnings) + list(getattr(frames, "warnings", []))
-    pose.warnings = warnings + pose.warnings
+    pose.warnings = list(dict.fromkeys([*info.warnings, *frames.warnings, *pose.warnings]))
     save_pose(key, pose)
     return pose
 
@@ -203,14 +202,18 @@ def analyze(
     warnings = list(pose.warnings)
     passes, w = segment_passes(pose, cfg.passes, view_override=view)
     warnings += w
-    fixed, _swapped = correct_leg_swaps(pose, passes, cfg.sides)
-    sided, passes, w = assign_sides(fixed, passes, mirrored=pose.mirrored)
+    fixed, swapped = correct_leg_swaps(pose, passes, cfg.sides)
+    warnings += fixed.warnings[len(pose.warnings):]
+    passes = with_swap_counts(passes, swapped)
+    sided, passes, w = assign_sides(fixed, passes, mirrored=pose.mirrored, cfg=cfg.sides)
     warnings += w
     prepared = prepare(sided, cfg.filter)
     warnings += list(prepared.warnings)
-    roll, roll_method, w = estimate_roll_deg(prepared.landmarks, prepared.t_s, passes, cfg.kinematics)
+    grid_passes = passes_on_grid(passes, sided.t_s, prepared.t_s)
+    roll, roll_method, w = estimate_roll_deg(prepared.t_s, prepared.landmarks, grid_passes, cfg.kinematics)
     warnings += w
-    kin = compute_kinematics(prepared.t_s, prepared.landmarks, passes, roll, cfg.kinematics)
+    kin = compute_kinematics(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.kinematics,
+                             frame_index=prepared.frame_index)
     timings["analysis"] = time.perf_counter() - t1
     if not any(p.usable for p in passes):
         warnings.append("No usable walking pass was found; see passes.csv for why each stretch was excluded.")

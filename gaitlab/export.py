@@ -129,6 +129,9 @@ class AtomicOutputDir:
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.partial-", dir=self.target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary folders
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:

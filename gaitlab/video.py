@@ -13,6 +13,7 @@ Damaged files decode as far as they can; what was lost is reported in warnings, 
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,9 +56,10 @@ class Frame:
     """One decoded frame: ``image`` is H×W×3 uint8 RGB, upright and mirrored as a phone shows it.
 
     ``t_s`` is real time in seconds since the first frame, ``(pts_s - start_pts_s) × time_scale``;
-    ``pts_s`` the raw presentation timestamp (s). ``index`` counts frames yielded by this iterator
-    (0-based; for a chunk it starts at 0 — use ``t_s`` to merge chunks). ``scale`` is image pixels
-    per displayed-frame pixel (< 1 after downscaling).
+    ``pts_s`` the raw presentation timestamp (s). ``index`` is the frame's 0-based position in the
+    whole clip in presentation order (the order a decoder outputs frames): the same in a full pass
+    and in a chunk; a frame lost to damage leaves a gap. ``scale`` is image pixels per
+    displayed-frame pixel (< 1 after downscaling).
     """
 
     index: int
@@ -110,6 +112,8 @@ class FrameIterator:
         self.frames_decoded = 0
         self.skipped = 0
         self.warnings: list[str] = []
+        self._pending: list[int] = []  # heap: pts of demuxed packets whose frame has not been output yet
+        self._rank = 0  # presentation-order index of the next frame
         cfg = info.config
         # Size before rotation (non-square pixels made square), then the downscale factor.
         w = round(info.coded_width_px * info.pixel_aspect)
@@ -158,6 +162,8 @@ class FrameIterator:
         """Decoded frames; damaged packets are counted and skipped, a demuxing error ends the stream."""
         try:
             for packet in container.demux(stream):
+                if packet.pts is not None:
+                    heapq.heappush(self._pending, packet.pts)
                 try:
                     yield from stream.decode(packet)
                 except av.error.FFmpegError:
@@ -168,8 +174,41 @@ class FrameIterator:
             except av.error.FFmpegError:
                 self.skipped += 1
 
+    def _index(self, pts: int) -> int:
+        """Presentation-order index of the frame with timestamp ``pts`` (frames must come in pts order).
+
+        Packets demuxed with a smaller pts whose frame never came out (damaged) still count.
+        """
+        pending = self._pending
+        while pending and pending[0] < pts:
+            heapq.heappop(pending)
+            self._rank += 1
+        if pending and pending[0] == pts:
+            heapq.heappop(pending)
+        self._rank += 1
+        return self._rank - 1
+
+    def _count_before(self, pts: int) -> int:
+        """Number of packets of the clip presented before ``pts``: demuxes from the start without decoding,
+        up to the first packet decoded after ``pts`` (every later one is also presented later)."""
+        with av.open(str(self.info.path)) as container:
+            stream = container.streams[self.info.stream_index]
+            count = 0
+            try:
+                for packet in container.demux(stream):
+                    order = packet.dts if packet.dts is not None else packet.pts
+                    if order is not None and order > pts:
+                        break
+                    count += packet.pts is not None and packet.pts < pts
+            except av.error.FFmpegError:
+                pass  # the file ends here; the packets counted so far are all there are
+        return count
+
     def _from(self, container: Any, stream: Any, tb: float) -> Iterator[av.VideoFrame]:
-        """Frames from the keyframe before ``start_s`` on; seeks further back until the first frame is early enough."""
+        """Frames from the keyframe before ``start_s`` on; seeks further back until the first frame is early enough.
+
+        After a seek, the index of the first frame is found by counting the packets before it.
+        """
         info = self.info
         if not self.start_s or self.start_s <= 0:
             return self._decoded(container, stream)
@@ -179,14 +218,16 @@ class FrameIterator:
             seek_s = target_s - margin_s
             if seek_s <= info.start_pts_s:
                 container.seek(0)
+                self._pending = []
                 return self._decoded(container, stream)
             container.seek(int(seek_s / tb), stream=stream, backward=True)
+            self._pending = []
             frames = self._decoded(container, stream)
             first = next(frames, None)
-            if first is None:
-                margin_s *= 2
-                continue
-            if first.pts is not None and first.pts * tb <= target_s:
+            if first is not None and first.pts is not None and first.pts * tb <= target_s:
+                self._rank = self._count_before(first.pts)
+                self._pending = [p for p in self._pending if p >= first.pts]  # already counted
+                heapq.heapify(self._pending)
                 return _chain(first, frames)
             margin_s *= 2
 
@@ -201,21 +242,25 @@ class FrameIterator:
             stream = container.streams[info.stream_index]
             stream.thread_type = "AUTO"
             tb = float(stream.time_base)
-            last_pts_s = -math.inf
+            last_pts: int | None = None
             any_decoded = reached_end = False
             for frame in self._from(container, stream, tb):
                 any_decoded = True
-                if frame.pts is None or frame.pts * tb <= last_pts_s or frame.is_corrupt:
+                if frame.pts is None or (last_pts is not None and frame.pts <= last_pts):
                     self.skipped += 1
                     continue
-                last_pts_s = frame.pts * tb
-                t_s = (last_pts_s - info.start_pts_s) * info.time_scale
+                last_pts = frame.pts
+                index = self._index(frame.pts)
+                if frame.is_corrupt:
+                    self.skipped += 1
+                    continue
+                t_s = (last_pts * tb - info.start_pts_s) * info.time_scale
                 if self.start_s is not None and t_s < self.start_s:
                     continue
                 if self.end_s is not None and t_s >= self.end_s:
                     reached_end = True
                     break
-                yield Frame(self.frames_decoded, t_s, last_pts_s, self._image(frame), self.scale)
+                yield Frame(index, t_s, last_pts * tb, self._image(frame), self.scale)
                 self.frames_decoded += 1
         if not any_decoded:
             raise VideoDecodeError(
@@ -225,6 +270,7 @@ class FrameIterator:
         if self.skipped:
             self._warn(f"{self.skipped} damaged or untimed frames/packets were skipped; if results look wrong, copy "
                        "the file again from the phone.")
+        last_pts_s = last_pts * tb if last_pts is not None else info.start_pts_s
         decoded_until_s = (last_pts_s + 1 / info.avg_fps - info.start_pts_s) * info.time_scale
         if not reached_end and info.duration_s - decoded_until_s > info.config.truncation_tolerance_s:
             self._warn(f"file ends at {max(decoded_until_s, 0.0):.1f} of {info.duration_s:.1f} s; analysing what decodes "

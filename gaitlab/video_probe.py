@@ -16,7 +16,7 @@ import math
 import struct
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
 from subprocess import TimeoutExpired
@@ -54,6 +54,31 @@ class Sniffed(NamedTuple):
     is_video: bool  # False: certainly not a video; True: a video container (still to be probed)
 
 
+#: Signatures recognised by their first bytes alone.
+_PREFIXES = [
+    (b"\x89PNG\r\n\x1a\n", Sniffed("png", "a PNG image", False)),
+    (b"\xff\xd8\xff", Sniffed("jpeg", "a JPEG image", False)),
+    (b"GIF87a", Sniffed("gif", "a GIF image", False)),
+    (b"GIF89a", Sniffed("gif", "a GIF image", False)),
+    (b"II*\x00", Sniffed("tiff", "a TIFF image", False)),
+    (b"MM\x00*", Sniffed("tiff", "a TIFF image", False)),
+    (b"%PDF", Sniffed("pdf", "a PDF document", False)),
+    (b"PK\x03\x04", Sniffed("zip", "a ZIP archive", False)),
+    (b"fLaC", Sniffed("flac", "a FLAC audio file", False)),
+    (b"ID3", Sniffed("mp3", "an MP3 audio file", False)),
+    (b"FLV", Sniffed("flv", "an FLV video", True)),
+    (b"OggS", Sniffed("ogg", "an Ogg file", True)),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", Sniffed("asf", "a Windows Media video", True)),
+    (b"\x00\x00\x01\xba", Sniffed("mpeg", "an MPEG program stream", True)),
+]
+#: RIFF files by their form type (bytes 8–12).
+_RIFF_FORMS = {
+    b"AVI ": Sniffed("avi", "an AVI video", True),
+    b"WEBP": Sniffed("webp", "a WebP image", False),
+    b"WAVE": Sniffed("wav", "a WAV audio file", False),
+}
+
+
 def sniff(head: bytes) -> Sniffed | None:
     """Recognise a file from its first bytes (at least :data:`HEAD_BYTES` if the file has them).
 
@@ -64,58 +89,26 @@ def sniff(head: bytes) -> Sniffed | None:
     """
     if not head:
         return Sniffed("empty", "an empty file", False)
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Sniffed("png", "a PNG image", False)
-    if head.startswith(b"\xff\xd8\xff"):
-        return Sniffed("jpeg", "a JPEG image", False)
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return Sniffed("gif", "a GIF image", False)
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return Sniffed("tiff", "a TIFF image", False)
+    for prefix, sniffed in _PREFIXES:
+        if head.startswith(prefix):
+            return sniffed
+    if head.startswith(b"RIFF") and head[8:12] in _RIFF_FORMS:
+        return _RIFF_FORMS[head[8:12]]
     if head.startswith(b"BM") and head[6:10] == b"\x00\x00\x00\x00":
         return Sniffed("bmp", "a BMP image", False)
-    if head.startswith(b"RIFF"):
-        form = head[8:12]
-        if form == b"AVI ":
-            return Sniffed("avi", "an AVI video", True)
-        if form == b"WEBP":
-            return Sniffed("webp", "a WebP image", False)
-        if form == b"WAVE":
-            return Sniffed("wav", "a WAV audio file", False)
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in _IMAGE_BRANDS:
             return Sniffed("heif", "a HEIC/AVIF photo", False)
         if brand in _AUDIO_BRANDS:
             return Sniffed("m4a", "an M4A audio file", False)
-        if brand == b"qt  ":
-            return Sniffed("mov", "a QuickTime video", True)
-        return Sniffed("mp4", "an MP4 video", True)
+        return Sniffed("mov", "a QuickTime video", True) if brand == b"qt  " else Sniffed("mp4", "an MP4 video", True)
     if head[4:8] in _QT_ATOMS:
         return Sniffed("mov", "a QuickTime video", True)
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        if b"webm" in head:
-            return Sniffed("webm", "a WebM video", True)
-        return Sniffed("matroska", "a Matroska video", True)
-    if head.startswith(b"%PDF"):
-        return Sniffed("pdf", "a PDF document", False)
-    if head.startswith(b"PK\x03\x04"):
-        return Sniffed("zip", "a ZIP archive", False)
-    if head.startswith(b"fLaC"):
-        return Sniffed("flac", "a FLAC audio file", False)
-    if head.startswith(b"ID3"):
-        return Sniffed("mp3", "an MP3 audio file", False)
-    if head.startswith(b"FLV"):
-        return Sniffed("flv", "an FLV video", True)
-    if head.startswith(b"OggS"):
-        return Sniffed("ogg", "an Ogg file", True)
-    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
-        return Sniffed("asf", "a Windows Media video", True)
-    if head.startswith(b"\x00\x00\x01\xba"):
-        return Sniffed("mpeg", "an MPEG program stream", True)
-    if len(head) > _TS_PACKET and head[0] == head[_TS_PACKET] == 0x47:
-        return Sniffed("mpegts", "an MPEG transport stream", True)
-    if len(head) > _M2TS_PACKET + 4 and head[4] == head[_M2TS_PACKET + 4] == 0x47:
+        return Sniffed("webm", "a WebM video", True) if b"webm" in head else Sniffed("matroska", "a Matroska video", True)
+    if (len(head) > _TS_PACKET and head[0] == head[_TS_PACKET] == 0x47) or (
+            len(head) > _M2TS_PACKET + 4 and head[4] == head[_M2TS_PACKET + 4] == 0x47):
         return Sniffed("mpegts", "an MPEG transport stream", True)
     if _looks_like_text(head):
         if head.lstrip().startswith(b"<"):
@@ -318,6 +311,12 @@ class VideoInfo:
         """Record a warning once."""
         if message not in self.warnings:
             self.warnings.append(message)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready facts for provenance: every field except ``path`` (a local path can name the
+        patient; record the file name instead) and ``config`` (recorded with the pipeline)."""
+        return {f.name: getattr(self, f.name) if f.name != "warnings" else list(self.warnings)
+                for f in fields(self) if f.name not in ("path", "config")}
 
 
 def probe(

