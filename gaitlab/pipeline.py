@@ -73,6 +73,7 @@ class WalkerConfig:
     min_ankle_swing_heights: float  # ankles must swing at least this (body heights) within a window
     ambiguity_ratio: float  # another person walking ≥ this × the walker's seconds, at the same time → ambiguous
     same_person_appearance: float  # colour-histogram distance (0–1) under which two stretches are one person
+    same_person_height_ratio: float  # without colours (keypoint files): body heights within this ratio
     min_person_rows: int  # a track shorter than this many frames is not counted as a person
 
 

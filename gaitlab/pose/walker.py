@@ -175,11 +175,15 @@ def walking_distance(t_s: np.ndarray, track: Track, cfg: WalkerConfig) -> float:
     return float(total)
 
 
-def _appearance_distance(a: Track, b: Track) -> float:
-    if not a.appearance or not b.appearance:
-        return 1.0
-    ha, hb = np.mean(a.appearance, axis=0), np.mean(b.appearance, axis=0)
-    return float(1.0 - np.sum(np.sqrt(ha * hb)))  # 1 − Bhattacharyya coefficient of normalised histograms
+def _looks_like(a: Track, b: Track, cfg: WalkerConfig) -> bool:
+    """Could two stretches be the same person? By clothing colours when both have them (video),
+    else (keypoints only) by body size."""
+    if a.appearance and b.appearance:
+        ha, hb = np.mean(a.appearance, axis=0), np.mean(b.appearance, axis=0)
+        return float(1.0 - np.sum(np.sqrt(ha * hb))) <= cfg.same_person_appearance  # 1 − Bhattacharyya coeff.
+    sa = np.nanmedian([body_height_px(x) for x in a.landmarks])
+    sb = np.nanmedian([body_height_px(x) for x in b.landmarks])
+    return bool(max(sa, sb) <= cfg.same_person_height_ratio * min(sa, sb))
 
 
 def _overlap(a: Track, b: Track) -> bool:
@@ -249,7 +253,7 @@ def choose_walker(
     for j, tr in enumerate(tracks):
         if j == best or _overlap(walker, tr) or any(_overlap(c, tr) for c in chosen):
             continue
-        if _appearance_distance(walker, tr) <= cfg.same_person_appearance and scores[j] > 0:
+        if scores[j] > 0 and _looks_like(walker, tr, cfg):
             chosen.append(tr)
     n_others = sum(1 for tr in tracks if tr not in chosen and len(tr.rows) >= cfg.min_person_rows)
     if n_others:

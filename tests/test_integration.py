@@ -1,0 +1,218 @@
+"""Video → outputs, as a user runs it: the sample video (always) and the real clips (../shared/data).
+
+Pose results are cached per test session (conftest), so each clip runs through MediaPipe once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gaitlab.analysis import analyze
+from gaitlab.errors import NotAVideoError, NoPersonError
+from gaitlab.export import DATA_DICTIONARY, SCHEMA_VERSION, undocumented_columns, write_outputs
+from gaitlab.model import LM
+
+from .conftest import SAMPLE_VIDEOS
+
+pytestmark = pytest.mark.slow
+SAMPLE = SAMPLE_VIDEOS / "walk_side.mp4"
+TRUTH = json.loads((SAMPLE_VIDEOS / "walk_side.truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sample_analysis():
+    return analyze(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_out(sample_analysis, tmp_path_factory):
+    return write_outputs(sample_analysis, tmp_path_factory.mktemp("out") / "walk_side")
+
+
+def usable(passes):
+    return [p for p in passes if p.usable]
+
+
+# ------------------------------------------------------------------------------ the sample video
+def test_sample_passes_match_truth(sample_analysis):
+    got = usable(sample_analysis.passes)
+    assert [(p.view, p.direction, p.near_side) for p in got] == [
+        ("sagittal", t["direction"], t["near_side"]) for t in TRUTH["passes"]
+    ]
+    for p, t in zip(got, TRUTH["passes"]):
+        lo, hi = t["fully_visible_s"]
+        assert abs(p.start_s - lo) < 0.35 and abs(p.end_s - hi) < 0.35
+
+
+def test_sample_near_leg_knee_follows_truth(sample_analysis):
+    """Not an accuracy claim (a drawn figure flatters MediaPipe): a guard that angles, sides and
+    near/far labels line up with the figure's truth."""
+    kin = sample_analysis.kinematics
+    near = kin[kin.leg == "near"]
+    truth_t = np.asarray(TRUTH["frames"]["time_s"])
+    errs = []
+    for side in ("left", "right"):
+        rows = near[near.side == side]
+        true = np.asarray(TRUTH["angles_deg"][f"{side}_knee_flexion_deg"], dtype=float)
+        idx = np.clip(np.searchsorted(truth_t, rows.time_s.to_numpy() - 1e-6), 0, len(truth_t) - 1)
+        errs.append(np.abs(rows.knee_flexion_deg.to_numpy() - true[idx]))
+    err = np.concatenate(errs)
+    err = err[np.isfinite(err)]
+    assert len(err) > 150
+    assert np.median(err) < 8.0
+
+
+def test_outputs_are_complete_and_documented(sample_out):
+    files = {p.name for p in sample_out.iterdir()}
+    assert files == {"landmarks.csv", "passes.csv", "kinematics.csv", "analysis.json"}
+    for name in DATA_DICTIONARY:
+        cols = list(pd.read_csv(sample_out / name, comment="#", nrows=2).columns)
+        assert undocumented_columns(name, cols) == [], name
+    doc = json.loads((sample_out / "analysis.json").read_text())
+    assert doc["schema_version"] == SCHEMA_VERSION
+    prov = doc["provenance"]
+    assert prov["mediapipe"] == "0.10.21" and len(prov["pose_model_sha256"]) == 64
+    assert len(doc["pipeline"]["sha256"]) == 64
+    assert doc["source"]["file_name"] == "walk_side.mp4" and "path" not in doc["source"]
+    assert list(sample_out.parent.glob(".walk_side.*")) == []  # no temporary folder left behind
+
+
+def test_data_dictionary_doc_is_up_to_date():
+    from gaitlab.export import data_dictionary_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
+    assert doc.read_text() == data_dictionary_markdown() + "\n", "run `make dictionary`"
+
+
+def test_landmarks_csv_reproduces_the_analysis(sample_analysis, sample_out):
+    again = analyze(keypoints=sample_out / "landmarks.csv")
+    assert [(p.start, p.end, p.view, p.usable, p.near_side) for p in again.passes] == [
+        (p.start, p.end, p.view, p.usable, p.near_side) for p in sample_analysis.passes
+    ]
+    pd.testing.assert_frame_equal(again.kinematics, sample_analysis.kinematics)
+
+
+def test_openpose_folder_with_a_bystander_selects_the_walker(sample_analysis, tmp_path):
+    """BODY_25 JSON of the walker plus a person standing still: the importer's walker choice."""
+    from gaitlab.pose.importers import BODY25_TO_MEDIAPIPE
+
+    pose = sample_analysis.pose
+    folder = tmp_path / "openpose"
+    folder.mkdir()
+    bystander = np.array(pose.landmarks[np.nonzero(pose.tracked())[0][40]])
+    bystander[:, 0] += 0  # stands where the walker was at one moment, and stays
+    for i, lm in enumerate(pose.landmarks):
+        people = []
+        for person in (lm, bystander):
+            if not np.isfinite(person[:, 0]).any():
+                continue
+            kp = np.zeros((25, 3))
+            for b, m in BODY25_TO_MEDIAPIPE.items():
+                if np.isfinite(person[m, 0]):
+                    kp[b] = (person[m, 0], person[m, 1], max(person[m, 3], 0.05))
+            people.append({"pose_keypoints_2d": kp.ravel().tolist()})
+        (folder / f"walk_{i:012d}_keypoints.json").write_text(json.dumps({"people": people}))
+    res = analyze(SAMPLE, keypoints=folder)
+    assert res.pose.backend == "openpose"
+    assert any("Several people" in w for w in res.warnings)
+    assert [(p.direction, p.near_side) for p in usable(res.passes)] == [("right", "right"), ("left", "left")]
+
+
+# ------------------------------------------------------------------------------ bad and hard input
+def _write_clip(path: Path, frames, fps=30, **kw):
+    from gaitlab.video import open_writer
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with open_writer(path, fps, w, h, **kw) as wr:
+        for f in frames:
+            wr.write(f)
+    return path
+
+
+def test_empty_clip_says_nobody_is_in_it(tmp_path):
+    clip = _write_clip(tmp_path / "empty.mp4", [np.full((240, 320, 3), 90, np.uint8)] * 75)
+    with pytest.raises(NoPersonError, match="Nobody"):
+        analyze(clip)
+
+
+def test_portrait_clip_with_rotation_metadata(tmp_path, sample_analysis):
+    """The sample stored sideways with a 90° display rotation must give the same passes."""
+    from gaitlab.video import iter_frames, probe
+    from gaitlab.pipeline import load_pipeline
+
+    info = probe(SAMPLE, load_pipeline().video)
+    stored = (np.ascontiguousarray(np.rot90(f.image, 1)) for f in iter_frames(info, max_side_px=640))
+    clip = _write_clip(tmp_path / "portrait.mp4", stored, rotation_deg=90)
+    res = analyze(clip)
+    assert res.pose.width_px > res.pose.height_px  # upright again
+    assert [(p.direction, p.near_side) for p in usable(res.passes)] == [("right", "right"), ("left", "left")]
+
+
+def test_demo3_running_clip_is_too_short(shared):
+    with pytest.raises(NotAVideoError, match="2 s"):
+        analyze(shared("videos/sports2d/demo3_2024_sagittal_run.mp4"))
+
+
+# ------------------------------------------------------------------------------ the CLI
+def test_cli_killed_mid_run_leaves_no_output(tmp_path):
+    out = tmp_path / "res"
+    env = dict(os.environ, GAITLAB_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "gaitlab.cli", "analyze", str(SAMPLE), "--out", str(out), "--no-cache"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not out.exists()
+
+
+def test_cli_on_sample(tmp_path):
+    out = tmp_path / "res"
+    proc = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(SAMPLE), "--out", str(out), "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 usable pass(es)" in proc.stdout and str(out) in proc.stdout
+    assert (out / "kinematics.csv").exists()
+
+
+# ------------------------------------------------------------------------------ real clips
+def test_demo4_one_forward_pass_and_backward_walking_excluded(real_analysis):
+    res = real_analysis("sports2d/demo4_2024_sagittal_walk.mp4")
+    good = usable(res.passes)
+    assert len(good) == 1
+    p = good[0]
+    assert (p.direction, p.facing, p.view, p.near_side) == ("left", "left", "sagittal", "left")
+    assert 1.0 <= p.start_s <= 2.0 and 5.0 <= p.end_s <= 5.9
+    backward = [q for q in res.passes if q.reason.startswith("backward walking")]
+    assert backward and sum(q.end_s - q.start_s for q in backward) > 4.0
+    assert min(q.start_s for q in backward) < 6.5 and max(q.end_s for q in backward) > 10.5
+    kin = res.kinematics
+    for side, g in kin[kin.pass_id == p.pass_id].groupby("side"):
+        jumps = np.abs(np.diff(g.sort_values("time_s").knee_flexion_deg.to_numpy()))
+        assert np.nanmax(jumps) <= 25.0, side
+
+
+def test_demo_current_follows_the_walker_not_the_man_on_the_box(real_analysis):
+    res = real_analysis("sports2d/demo_current.mp4")
+    assert any("Several people" in w for w in res.warnings)
+    pose = res.pose
+    hip = np.nanmean(pose.landmarks[:, [LM["left_hip"], LM["right_hip"]], :2], axis=1)
+    tracked = np.isfinite(hip[:, 0])
+    # she walks on the ground (the man stands on a box, hips in the upper half of the picture)
+    assert np.all(hip[tracked, 1] > 0.55 * pose.height_px)
+    # and crosses steadily right → left while visible
+    x = hip[tracked, 0]
+    assert x[0] - x[-1] > 0.4 * pose.width_px
+    assert np.mean(np.diff(x) < 5) > 0.95
+    assert pose.t_s[tracked][0] < 3.0
+    assert [q.direction for q in usable(res.passes)] == ["left"]
