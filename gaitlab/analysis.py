@@ -101,7 +101,7 @@ def _ffmpeg_version(av) -> str:
 
 
 def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time_scale, use_cache: bool,
-                     progress: Progress | None, source: dict) -> PoseSequence:
+                     chunks: int, progress: Progress | None, source: dict) -> PoseSequence:
     from .pose.estimate import estimate_pose
     from .pose.mediapipe_backend import model_info
     from .video import iter_frames, probe
@@ -113,20 +113,26 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
     source["sha256"] = sha
     stage = {
         "pose": cfg.canonical_json(("pose", "walker")), "max_side_px": cfg.video.pose_max_side_px,
-        "time_scale": info.time_scale, "hint": repr(hint), **model_info(),
+        "time_scale": info.time_scale, "hint": repr(hint), "chunks": chunks, **model_info(),
     }
     key = pose_key(sha, stage)
     if use_cache and (cached := load_pose(key)) is not None:
         if progress:
             progress(len(cached), len(cached))
         return cached
-    frames = iter_frames(info, max_side_px=cfg.video.pose_max_side_px)
-    total = int(info.n_frames) if info.n_frames else None
-    pose = estimate_pose(
-        frames, cfg, width_px=info.width_px, height_px=info.height_px, mirrored=info.mirrored, hint=hint,
-        progress=(lambda n: progress(n, total)) if progress else None,
-    )
-    pose.warnings = list(dict.fromkeys([*info.warnings, *frames.warnings, *pose.warnings]))
+    if chunks > 1:
+        from .pose.chunked import estimate_pose_chunked
+
+        pose = estimate_pose_chunked(info, cfg, n_chunks=chunks, hint=hint)
+    else:
+        frames = iter_frames(info, max_side_px=cfg.video.pose_max_side_px)
+        total = int(info.n_frames) if info.n_frames else None
+        pose = estimate_pose(
+            frames, cfg, width_px=info.width_px, height_px=info.height_px, mirrored=info.mirrored, hint=hint,
+            progress=(lambda n: progress(n, total)) if progress else None,
+        )
+        pose.warnings = [*info.warnings, *frames.warnings, *pose.warnings]
+    pose.warnings = list(dict.fromkeys(pose.warnings))
     save_pose(key, pose)
     return pose
 
@@ -168,12 +174,14 @@ def analyze(
     time_scale: float | None = None,
     keypoints_fps: float | None = None,
     use_cache: bool = True,
+    chunks: int = 1,
     progress: Progress | None = None,
 ) -> GaitAnalysis:
     """Analyse one walking clip (or imported keypoints) and return a :class:`GaitAnalysis`.
 
     Parameters mirror ``gaitlab analyze``; ``progress(n_new_frames, total_or_None)`` is called while
-    pose runs. Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
+    pose runs. ``chunks`` > 1 runs pose on that many time chunks in parallel processes (for one long
+    clip on an otherwise idle machine; keep it 1 inside batch or web workers). Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
     """
     import time
 
@@ -181,6 +189,8 @@ def analyze(
     if view not in ("auto", "sagittal", "frontal"):
         raise ConfigError(f"--view must be auto, sagittal or frontal, not '{view}'.")
     hint = parse_person_hint(person_hint)
+    if chunks < 1:
+        raise ConfigError(f"--chunks must be 1 or more, not {chunks}.")
     source: dict[str, Any] = {"height_cm": height_cm}
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -189,7 +199,7 @@ def analyze(
                                     video=Path(video) if video else None, source=source)
     elif video is not None:
         pose = _pose_from_video(Path(video), cfg, hint=hint, capture_fps=capture_fps, time_scale=time_scale,
-                                   use_cache=use_cache, progress=progress, source=source)
+                                   use_cache=use_cache, chunks=chunks, progress=progress, source=source)
     else:
         raise ConfigError("Give a video file (or --keypoints FILE) to analyse.")
     timings["pose"] = time.perf_counter() - t0

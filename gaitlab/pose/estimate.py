@@ -150,7 +150,6 @@ class WalkerTracker:
                         tr.track.appearance.append(hist)
         for _ in range(wcfg.max_people - len(self.active)):
             lm = self._searcher.process(work)
-            self._searcher.reset()
             box = None if lm is None else body_box(lm)
             if box is None:
                 break
