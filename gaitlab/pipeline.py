@@ -131,6 +131,7 @@ class SidesConfig:
     depth_weight: float  # cost per frame of a fully contradicting near-leg depth/visibility vote
     depth_bound_min_frames: int  # corrected frames needed to tell whether z/visibility moved with x, y
     side_min_agreement: float  # fraction of a pass's frames that must agree with its near/far decision
+    partial_swap_cost: float  # cost per frame of a joint group (knees; feet) swapped apart from its whole leg
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from gaitgen import (generate_walk, inject_glitches, inject_swaps, leg_separation, make_pass,
+from .gaitgen import (generate_walk, inject_glitches, inject_swaps, leg_separation, make_pass,
                      mediapipe_style)
 from gaitlab.model import LEG_PAIRS, LM, Pass, PoseSequence
 from gaitlab.pipeline import load_pipeline

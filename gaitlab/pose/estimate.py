@@ -3,8 +3,10 @@
 MediaPipe's tracking mode follows whoever it locks onto first and never lists other people. So, in one
 decoding pass:
 
-1. **Search** every ``walker.search_interval_s`` (more often while nobody is tracked): static-mode
-   pose on the whole frame, mask the person found, run again — up to ``walker.max_people`` people.
+1. **Search** every ``walker.search_interval_s`` (every ``idle_search_interval_s`` while nobody is
+   tracked), on a fixed time grid so that parallel time chunks search at the same moments: mask the
+   people already tracked, run static-mode pose on the frame, mask the person found, run again — up
+   to ``walker.max_people`` people.
 2. **Track** each person found with their own MediaPipe tracker running on a square crop around them
    (the crop follows the person, so a tracker cannot wander onto someone else standing elsewhere);
    landmarks are mapped back to the full frame. A person not found for ``walker.lost_after_s`` ends
@@ -69,7 +71,7 @@ class WalkerTracker:
         self.active: list[_Tracker] = []
         self.tracks: list[Track] = []
         self.t_s: list[float] = []
-        self._last_search_t = -np.inf
+        self._last_slot = -1  # searches happen on a fixed time grid, so time chunks search in step
 
     # -- per frame -------------------------------------------------------------------------
     def step(self, image: np.ndarray, t_s: float, scale: float = 1.0) -> None:
@@ -97,8 +99,11 @@ class WalkerTracker:
             elif t_s - tr.last_seen_t > wcfg.lost_after_s:
                 self._retire(tr)
         self._drop_duplicates()
-        interval = wcfg.search_interval_s if self.active else wcfg.idle_search_interval_s
-        if t_s - self._last_search_t >= interval:
+        slot = int(np.floor(t_s / wcfg.idle_search_interval_s + 1e-9))
+        every = max(1, round(wcfg.search_interval_s / wcfg.idle_search_interval_s))
+        due = slot // every != self._last_slot // every if self.active else slot != self._last_slot
+        if due:
+            self._last_slot = slot
             self._search(image, row, t_s, scale)
 
     def _plausible(self, tr: _Tracker, lm: np.ndarray, t_s: float) -> bool:
@@ -129,7 +134,6 @@ class WalkerTracker:
 
     def _search(self, image: np.ndarray, row: int, t_s: float, scale: float) -> None:
         """Static-mode search for people not yet tracked: tracked people are masked out first."""
-        self._last_search_t = t_s
         wcfg = self.cfg.walker
         h, w = image.shape[:2]
         work = image.copy()

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _HIP = LEG_PAIRS[0]
 _LIMB = np.array(LEG_PAIRS[1:])  # (4, 2) knee, ankle, heel, foot index: (left, right)
 _LEGS = np.array(LEG_PAIRS)  # with the hips
+_GROUPS = (("knees", _LIMB[:1]), ("feet", _LIMB[1:]))  # joint groups whose labels MediaPipe swaps alone
 _UPPER = np.array([(i, int(MIRROR_INDEX[i])) for i in range(N_LANDMARKS)
                    if MIRROR_INDEX[i] > i and i not in _LEGS])  # shoulders, arms, hands, face
 _SIDEWAYS = ("left", "right")
@@ -191,15 +192,17 @@ def _epochs(state: np.ndarray, min_len: int) -> np.ndarray:
     return np.repeat(ep, lens)
 
 
-def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.ndarray, step: int, cfg
-                   ) -> np.ndarray:
+def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.ndarray, step: int, cfg,
+                   weighted: bool = False) -> np.ndarray:
     """Kept/swapped state of every frame of one tracked segment, relative to an arbitrary reference.
 
     The programme runs on every ``step``-th frame among those whose legs are at least
     ``min_separation_ll`` apart (a longer velocity baseline at high frame rates; no evidence from
     frames where the legs overlap). Every other frame between two such frames takes the assignment
     nearer the time interpolation of its corrected neighbours; frames before the first or after the
-    last take the nearest one's state.
+    last take the nearest one's state. ``weighted``: "nearer" is judged by squared distances in σ
+    plus the ``unary`` costs (so a prior against one state also holds where the legs overlap);
+    otherwise by the plain sum of distances.
     """
     n = pts.shape[0]
     sep = np.hypot(*(pts[:, :, 0] - pts[:, :, 1]).transpose(2, 0, 1)).mean(axis=1)
@@ -222,9 +225,15 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
         fix = lambda f, s: np.where(s[:, None, None, None], pts[f][:, :, ::-1], pts[f])  # noqa: E731
         w = ((t_s[g] - t_s[prev]) / np.maximum(t_s[nxt] - t_s[prev], 1e-9))[:, None, None, None]
         ref = (1 - w) * fix(prev, sp[g]) + w * fix(nxt, sn[g])
-        d_keep = np.hypot(*(pts[g] - ref).transpose(3, 0, 1, 2)).sum(axis=(1, 2))
-        d_swap = np.hypot(*(pts[g][:, :, ::-1] - ref).transpose(3, 0, 1, 2)).sum(axis=(1, 2))
-        state[g] = d_swap < d_keep
+        d_keep = np.hypot(*(pts[g] - ref).transpose(3, 0, 1, 2))
+        d_swap = np.hypot(*(pts[g][:, :, ::-1] - ref).transpose(3, 0, 1, 2))
+        if weighted:  # squared residuals in σ plus the unary costs, as in the programme
+            s2 = (cfg.continuity_sigma_ll * ll[g]) ** 2
+            c_keep = (d_keep ** 2).sum(axis=(1, 2)) / s2 + unary[g, 0]
+            c_swap = (d_swap ** 2).sum(axis=(1, 2)) / s2 + unary[g, 1]
+            state[g] = c_swap < c_keep
+        else:
+            state[g] = d_swap.sum(axis=(1, 2)) < d_keep.sum(axis=(1, 2))
     return state
 
 
@@ -238,6 +247,26 @@ def _solve(pts, t_s, ll, segs, unary, min_run, step, cfg) -> tuple[np.ndarray, n
             swapped[a:b] = state ^ epoch
             new_epoch[a + 1:b] = epoch[1:] != epoch[:-1]
     return swapped, new_epoch
+
+
+def _partial_swaps(lm: np.ndarray, t_s: np.ndarray, ll: np.ndarray, segs, step: int, cfg) -> np.ndarray:
+    """(T, groups) bool: frames where a joint group's labels are swapped relative to the whole legs'.
+
+    Run on landmarks already corrected for whole-leg swaps: per joint group of :data:`_GROUPS`, the
+    same second-order programme as for whole legs on that group's points alone, with
+    ``partial_swap_cost`` per frame in the swapped state (the coupling that prefers a whole leg
+    moving together) and no identity epochs (the whole legs define the identity).
+    """
+    T = len(t_s)
+    out = np.zeros((T, len(_GROUPS)), bool)
+    unary = np.zeros((T, 2))
+    unary[:, 1] = cfg.partial_swap_cost
+    for g, (_, pairs) in enumerate(_GROUPS):
+        pts = lm[:, pairs, :2]
+        for a, b in segs:
+            if b - a >= 3:
+                out[a:b, g] = _segment_state(pts[a:b], t_s[a:b], ll[a:b], unary[a:b], step, cfg, weighted=True)
+    return out
 
 
 def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesConfig
@@ -303,7 +332,16 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
     if with_pos.any():
         swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, unary, min_run, step, cfg)
     out = lm.copy()
-    _apply(out, swapped, with_pos)
+    _swap_rows(out, swapped, _LIMB, with_pos)
+    _swap_rows(out, _hip_rows(lm, swapped), np.array([_HIP]), with_pos)
+
+    # joint groups (knees; ankles + heels + feet) swapped alone, relative to the whole legs' identity
+    partial = _partial_swaps(out, pose.t_s, ll, segs, step, cfg)
+    changed = swapped.copy()
+    for g, (_, pairs) in enumerate(_GROUPS):
+        _swap_rows(out, partial[:, g], pairs, with_pos)
+        changed |= swapped ^ partial[:, g]
+    swapped = changed
     result = pose.with_landmarks(out)
     for p in passes or []:
         inside = np.flatnonzero(new_epoch[p.start + 1:p.end]) + p.start + 1
@@ -324,32 +362,33 @@ def _swap_pairs(lm: np.ndarray, rows: np.ndarray, pairs, channels) -> None:
             lm[rows, ri, c] = a
 
 
-def _apply(lm: np.ndarray, swapped: np.ndarray, with_pos: np.ndarray) -> None:
-    """Swap back the corrected frames in place: limb x, y always; the hips of a run when their
-    left-minus-right vector inside the run points against the one in as many kept frames around it;
-    z and visibility where they travel with the positions."""
-    starts, ends, vals = _runs(swapped)
-    starts, ends = starts[vals], ends[vals]
-    if starts.size == 0:
-        return
+def _hip_rows(lm: np.ndarray, swapped: np.ndarray) -> np.ndarray:
+    """Frames of the swapped runs whose hips go back too: the left-minus-right hip vector inside the
+    run points against the one in as many kept frames around it."""
     T = len(lm)
-    d = lm[:, _HIP[0], :2] - lm[:, _HIP[1], :2]  # hip vector, before any change
-    kept = ~swapped & np.isfinite(d).all(axis=1)
     hips = np.zeros(T, bool)
-    for a, b in zip(starts, ends):
+    starts, ends, vals = _runs(swapped)
+    d = lm[:, _HIP[0], :2] - lm[:, _HIP[1], :2]
+    kept = ~swapped & np.isfinite(d).all(axis=1)
+    for a, b in zip(starts[vals], ends[vals]):
         around = np.r_[max(0, 2 * a - b):a, b:min(T, 2 * b - a)]  # as many frames each side
         around = around[kept[around]]
         inside = np.isfinite(d[a:b]).all(axis=1)
         if around.size and inside.any():
             d_in, d_out = d[a:b][inside].mean(axis=0), d[around].mean(axis=0)
             hips[a:b] = np.hypot(*(d_in + d_out)) < np.hypot(*(d_in - d_out))
-    li, ri = [p[0] for p in LEG_PAIRS[1:]], [p[1] for p in LEG_PAIRS[1:]]
-    for rows, left, right in ((swapped, li, ri), (hips, [_HIP[0]], [_HIP[1]])):
-        for ch, r in (([0, 1], rows), ([2, 3], rows & with_pos)):
-            if r.any():
-                tmp = lm[np.ix_(r, left, ch)]
-                lm[np.ix_(r, left, ch)] = lm[np.ix_(r, right, ch)]
-                lm[np.ix_(r, right, ch)] = tmp
+    return hips
+
+
+def _swap_rows(lm: np.ndarray, rows: np.ndarray, pairs: np.ndarray, with_pos: np.ndarray) -> None:
+    """Exchange the (left, right) ``pairs`` in ``rows`` in place: x, y always; z and visibility
+    where they travel with the positions (``with_pos``)."""
+    left, right = list(pairs[:, 0]), list(pairs[:, 1])
+    for ch, r in (([0, 1], rows), ([2, 3], rows & with_pos)):
+        if r.any():
+            tmp = lm[np.ix_(r, left, ch)]
+            lm[np.ix_(r, left, ch)] = lm[np.ix_(r, right, ch)]
+            lm[np.ix_(r, right, ch)] = tmp
 
 
 def with_swap_counts(passes: list[Pass], swapped: np.ndarray) -> list[Pass]:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -320,18 +318,13 @@ def _face(img, cam, hc, origin_x, d):
 
 
 def _encode(path, frames, width, height, fps, crf):
-    """Tiny private H.264 writer (libx264, yuv420p, +faststart) for an iterable of RGB uint8 frames."""
-    rate = Fraction(fps).limit_denominator(1001)
-    with av.open(str(path), "w", container_options={"movflags": "+faststart"}) as out:
-        out.metadata["comment"] = "gaitlab synthetic walker (gaitlab.synth.sample)"
-        st = out.add_stream("libx264", rate=rate)
-        st.width, st.height, st.pix_fmt = width, height, "yuv420p"
-        st.options = {"crf": str(crf), "preset": "medium"}
-        for i, rgb in enumerate(frames):
-            fr = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            fr.pts, fr.time_base = i, 1 / rate
-            out.mux(st.encode(fr))
-        out.mux(st.encode())
+    """Write RGB uint8 frames as H.264 (yuv420p, +faststart) through gaitlab's own writer."""
+    from ..video import open_writer
+
+    with open_writer(path, fps, width, height, crf=crf,
+                     metadata={"comment": "gaitlab synthetic walker (gaitlab.synth.sample)"}) as wr:
+        for rgb in frames:
+            wr.write(rgb)
 
 
 def _r(x, nd=2):
