@@ -337,6 +337,54 @@ def inject_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, min_run
     return pose.with_landmarks(lm), swapped
 
 
+#: Joint groups that MediaPipe swaps on their own near leg crossings: (left, right) landmark pairs.
+PARTIAL_GROUPS = {"knee": LEG_PAIRS[1:2], "foot": LEG_PAIRS[2:]}
+
+
+def group_separation(landmarks: np.ndarray, leg_length_px: np.ndarray, group: str) -> np.ndarray:
+    """(T,) mean distance between the left and right points of a :data:`PARTIAL_GROUPS` group, leg lengths."""
+    d = [np.hypot(*(landmarks[:, a, :2] - landmarks[:, b, :2]).T) for a, b in PARTIAL_GROUPS[group]]
+    return np.mean(d, axis=0) / leg_length_px
+
+
+def inject_partial_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, groups=("knee", "foot"),
+                         min_run: int = 2, max_run: int = 10, fraction: float = 0.1, min_gap: int = 8,
+                         start_jitter: int = 3, channels: str = "xy", avoid: np.ndarray | None = None):
+    """Swap only one joint group's left/right labels (knees, or ankle + heel + foot index) in runs of
+    ``min_run``–``max_run`` frames starting near that group's crossings — the partial swaps seen in
+    real MediaPipe output. Runs are ``min_gap`` frames from each other and from ``avoid`` frames
+    (e.g. whole-leg swaps already injected) and cover about ``fraction`` of the frames.
+    Returns ``(pose, injected (T, 2) bool)``, columns ``[knee, foot]``.
+    """
+    rng = np.random.default_rng(seed)
+    T = len(pose)
+    busy = np.zeros(T, bool) if avoid is None else avoid.copy()
+    injected = np.zeros((T, 2), bool)
+    cands = []
+    for g, name in enumerate(("knee", "foot")):
+        if name in groups:
+            sep = group_separation(truth.clean_landmarks, truth.leg_length_px, name)
+            cands += [(g, int(c)) for c in np.flatnonzero((sep[1:-1] < sep[:-2]) & (sep[1:-1] <= sep[2:])) + 1]
+    for k in rng.permutation(len(cands)):
+        if injected.any(axis=1).sum() >= fraction * T:
+            break
+        g, c = cands[k]
+        a = int(np.clip(c + rng.integers(-start_jitter, start_jitter + 1), 0, T - 1))
+        b = min(T, a + int(rng.integers(min_run, max_run + 1)))
+        if busy[max(0, a - min_gap):min(T, b + min_gap)].any():
+            continue
+        injected[a:b, g] = True
+        busy[a:b] = True
+    lm = pose.landmarks.copy()
+    ch = slice(0, 2) if channels == "xy" else slice(0, 4)
+    for g, name in enumerate(("knee", "foot")):
+        rows = injected[:, g]
+        for li, ri in PARTIAL_GROUPS[name]:
+            a, b = lm[rows, li, ch].copy(), lm[rows, ri, ch].copy()
+            lm[rows, li, ch], lm[rows, ri, ch] = b, a
+    return pose.with_landmarks(lm), injected
+
+
 def inject_glitches(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, rate: float = 0.03,
                     size_ll: tuple[float, float] = (0.2, 0.5)):
     """MediaPipe-like tracking glitches that are *not* swaps: returns ``(pose, glitched (T,) bool)``.

@@ -159,6 +159,31 @@ def test_portrait_clip_with_rotation_metadata(tmp_path, sample_analysis):
     assert [(p.direction, p.near_side) for p in usable(res.passes)] == [("right", "right"), ("left", "left")]
 
 
+def test_mirrored_selfie_clip_names_the_other_side(tmp_path):
+    """Stored flipped with a mirroring display matrix: frames look like the sample, but the picture is a
+    mirror of the scene, so the near leg is the subject's other side."""
+    from gaitlab.pipeline import load_pipeline
+    from gaitlab.video import iter_frames, probe
+
+    info = probe(SAMPLE, load_pipeline().video)
+    stored = (np.ascontiguousarray(f.image[:, ::-1]) for f in iter_frames(info, max_side_px=640))
+    clip = _write_clip(tmp_path / "selfie.mp4", stored, mirrored=True)
+    res = analyze(clip)
+    assert res.pose.mirrored
+    assert [(p.direction, p.near_side) for p in usable(res.passes)] == [("right", "left"), ("left", "right")]
+
+
+def test_truncated_clip_is_analysed_up_to_where_it_ends(tmp_path):
+    data = SAMPLE.read_bytes()
+    clip = tmp_path / "cut.mp4"
+    clip.write_bytes(data[: int(len(data) * 0.6)])
+    proc = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(clip), "--out", str(tmp_path / "o"),
+                           "--quiet"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "file ends at" in proc.stderr and "Traceback" not in proc.stderr
+    assert "1 usable pass(es)" in proc.stdout
+
+
 def test_demo3_running_clip_is_too_short(shared):
     with pytest.raises(NotAVideoError, match="2 s"):
         analyze(shared("videos/sports2d/demo3_2024_sagittal_run.mp4"))

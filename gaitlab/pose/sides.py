@@ -336,7 +336,10 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
     _swap_rows(out, _hip_rows(lm, swapped), np.array([_HIP]), with_pos)
 
     # joint groups (knees; ankles + heels + feet) swapped alone, relative to the whole legs' identity
-    partial = _partial_swaps(out, pose.t_s, ll, segs, step, cfg)
+    cuts = np.flatnonzero(new_epoch)
+    epochs = [(int(x), int(y)) for a, b in segs
+              for x, y in zip(np.r_[a, cuts[(cuts > a) & (cuts < b)]], np.r_[cuts[(cuts > a) & (cuts < b)], b])]
+    partial = _partial_swaps(out, pose.t_s, ll, epochs, step, cfg)
     changed = swapped.copy()
     for g, (_, pairs) in enumerate(_GROUPS):
         _swap_rows(out, partial[:, g], pairs, with_pos)
