@@ -90,14 +90,9 @@ def _lib_versions() -> dict[str, str]:
     import av
     import scipy
 
-    return {"scipy": scipy.__version__, "av": av.__version__, "ffmpeg": _ffmpeg_version(av)}
-
-
-def _ffmpeg_version(av) -> str:
-    try:
-        return ".".join(str(v) for v in av.library_versions.get("libavformat", ()))
-    except AttributeError:
-        return "unknown"
+    libs = getattr(av, "library_versions", {})
+    return {"scipy": scipy.__version__, "av": av.__version__,
+            **{name: ".".join(map(str, libs[name])) for name in ("libavformat", "libavcodec") if name in libs}}
 
 
 def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time_scale, use_cache: bool,
@@ -225,8 +220,6 @@ def analyze(
     kin = compute_kinematics(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.kinematics,
                              frame_index=prepared.frame_index)
     timings["analysis"] = time.perf_counter() - t1
-    if not any(p.usable for p in passes):
-        warnings.append("No usable walking pass was found; see passes.csv for why each stretch was excluded.")
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
         roll_method=roll_method, warnings=list(dict.fromkeys(warnings)), timings_s=timings,

@@ -22,7 +22,7 @@ from gaitlab.errors import NotAVideoError, NoPersonError
 from gaitlab.export import DATA_DICTIONARY, SCHEMA_VERSION, undocumented_columns, write_outputs
 from gaitlab.model import LM
 
-from .conftest import SAMPLE_VIDEOS
+from conftest import SAMPLE_VIDEOS
 
 pytestmark = pytest.mark.slow
 SAMPLE = SAMPLE_VIDEOS / "walk_side.mp4"

@@ -186,6 +186,22 @@ def _looks_like(a: Track, b: Track, cfg: WalkerConfig) -> bool:
     return bool(max(sa, sb) <= cfg.same_person_height_ratio * min(sa, sb))
 
 
+def _gap_s(t_s: np.ndarray, a: Track, b: Track) -> float:
+    """Time between two tracks (0 when they overlap)."""
+    return float(max(0.0, t_s[b.rows[0]] - t_s[a.rows[-1]], t_s[a.rows[0]] - t_s[b.rows[-1]]))
+
+
+def _could_reach(t_s: np.ndarray, chosen: list[Track], tr: Track, cfg: WalkerConfig) -> bool:
+    """Could the person of the nearest chosen stretch get to where ``tr`` starts (or from where it ends)
+    in the time between them, walking at most ``max_speed_heights_per_s``?"""
+    near = min(chosen, key=lambda c: _gap_s(t_s, c, tr))
+    if t_s[near.rows[-1]] <= t_s[tr.rows[0]]:
+        a, b = near.last, tr.landmarks[0]
+    else:
+        a, b = tr.last, near.landmarks[0]
+    return same_person(a, b, _gap_s(t_s, near, tr), cfg.max_speed_heights_per_s)
+
+
 def _overlap(a: Track, b: Track) -> bool:
     return not (a.rows[-1] < b.rows[0] or b.rows[-1] < a.rows[0])
 
@@ -248,13 +264,18 @@ def choose_walker(
                     f"(near x={a[0]:.0f},y={a[1]:.0f} and x={b[0]:.0f},y={b[1]:.0f} px at {tb:.1f} s). "
                     "Point at the walker with --person-hint X,Y@T, or record one person at a time."
                 )
-    chosen = [tracks[best]]
     walker = tracks[best]
-    for j, tr in enumerate(tracks):
-        if j == best or _overlap(walker, tr) or any(_overlap(c, tr) for c in chosen):
-            continue
-        if scores[j] > 0 and _looks_like(walker, tr, cfg):
-            chosen.append(tr)
+    chosen = [walker]
+    added = True
+    while added:  # other stretches of the walker (left the frame and came back), nearest in time first
+        added = False
+        for j in sorted(range(len(tracks)), key=lambda j: _gap_s(t_s, walker, tracks[j])):
+            tr = tracks[j]
+            if tr in chosen or scores[j] <= 0 or any(_overlap(c, tr) for c in chosen):
+                continue
+            if _looks_like(walker, tr, cfg) and _could_reach(t_s, chosen, tr, cfg):
+                chosen.append(tr)
+                added = True
     n_others = sum(1 for tr in tracks if tr not in chosen and len(tr.rows) >= cfg.min_person_rows)
     if n_others:
         warnings.append(
