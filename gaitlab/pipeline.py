@@ -132,6 +132,10 @@ class SidesConfig:
     depth_bound_min_frames: int  # corrected frames needed to tell whether z/visibility moved with x, y
     side_min_agreement: float  # fraction of a pass's frames that must agree with its near/far decision
     partial_swap_cost: float  # cost per frame of a joint group (knees; feet) swapped apart from its whole leg
+    partial_min_separation_ll: float  # joint-group programme: frames whose pair is closer than this carry no evidence
+    shank_sigma_ll: float  # σ of a shank's image length (knee–ankle) about its running median, leg lengths
+    implausible_ll: float  # a limb point farther than this (leg lengths) from every continuity prediction is set missing
+    implausible_warn_fraction: float  # warn when more of a usable pass's frames than this had a point set missing
 
 
 @dataclass(frozen=True)

@@ -349,16 +349,20 @@ def group_separation(landmarks: np.ndarray, leg_length_px: np.ndarray, group: st
 
 def inject_partial_swaps(pose: PoseSequence, truth: GaitTruth, *, seed: int = 0, groups=("knee", "foot"),
                          min_run: int = 2, max_run: int = 10, fraction: float = 0.1, min_gap: int = 8,
-                         start_jitter: int = 3, channels: str = "xy", avoid: np.ndarray | None = None):
+                         start_jitter: int = 3, channels: str = "xy", avoid: np.ndarray | None = None,
+                         edge_margin: int = 8):
     """Swap only one joint group's left/right labels (knees, or ankle + heel + foot index) in runs of
     ``min_run``–``max_run`` frames starting near that group's crossings — the partial swaps seen in
     real MediaPipe output. Runs are ``min_gap`` frames from each other and from ``avoid`` frames
-    (e.g. whole-leg swaps already injected) and cover about ``fraction`` of the frames.
-    Returns ``(pose, injected (T, 2) bool)``, columns ``[knee, foot]``.
+    (e.g. whole-leg swaps already injected), at least ``edge_margin`` frames from the clip's ends (a
+    run that starts at a crossing and lasts to the end of the clip shows no jump at all), and cover
+    about ``fraction`` of the frames. Returns ``(pose, injected (T, 2) bool)``, columns ``[knee, foot]``.
     """
     rng = np.random.default_rng(seed)
     T = len(pose)
     busy = np.zeros(T, bool) if avoid is None else avoid.copy()
+    busy[:edge_margin] = True
+    busy[T - edge_margin:] = True
     injected = np.zeros((T, 2), bool)
     cands = []
     for g, name in enumerate(("knee", "foot")):

@@ -13,6 +13,11 @@ Two steps, in this order:
    visibility. Frames where the legs are too close to tell apart carry no evidence. Short runs that
    deviate from the surrounding identity are swapped back; self-consistent runs longer than
    ``max_swap_run_s`` are identity *epochs* (e.g. around a turn) and are left to step 2.
+   Then, per joint group (knees; ankle + heel + foot index) and within each epoch, the same
+   programme on that group alone undoes *partial* swaps (MediaPipe sometimes swaps only the knees,
+   or only the feet, near leg crossings), with a per-frame cost coupling each group to its whole leg
+   and the knee–ankle pairing (shank length) as evidence. Finally limb points that no continuity
+   prediction of either leg explains are set to NaN (the filter fills short gaps).
 2. :func:`assign_sides` — per pass, makes the labels the subject's real sides from the view, the
    facing direction, near/far depth and any mirroring, and fills :attr:`Pass.near_side`.
 
@@ -193,7 +198,7 @@ def _epochs(state: np.ndarray, min_len: int) -> np.ndarray:
 
 
 def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.ndarray, step: int, cfg,
-                   weighted: bool = False) -> np.ndarray:
+                   weighted: bool = False, min_separation_ll: float | None = None) -> np.ndarray:
     """Kept/swapped state of every frame of one tracked segment, relative to an arbitrary reference.
 
     The programme runs on every ``step``-th frame among those whose legs are at least
@@ -206,7 +211,8 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
     """
     n = pts.shape[0]
     sep = np.hypot(*(pts[:, :, 0] - pts[:, :, 1]).transpose(2, 0, 1)).mean(axis=1)
-    informative = sep >= cfg.min_separation_ll * ll
+    min_sep = cfg.min_separation_ll if min_separation_ll is None else min_separation_ll
+    informative = sep >= min_sep * ll
     idx = np.flatnonzero(informative & (np.arange(n) % step == 0))
     state = np.zeros(n, bool)
     if idx.size < 3:
@@ -249,24 +255,84 @@ def _solve(pts, t_s, ll, segs, unary, min_run, step, cfg) -> tuple[np.ndarray, n
     return swapped, new_epoch
 
 
-def _partial_swaps(lm: np.ndarray, t_s: np.ndarray, ll: np.ndarray, segs, step: int, cfg) -> np.ndarray:
-    """(T, groups) bool: frames where a joint group's labels are swapped relative to the whole legs'.
+def _shank_cost(lm: np.ndarray, ll: np.ndarray, window: int, cfg) -> np.ndarray:
+    """(T, 2) cost of the knees paired with the ankles as labelled (column 0) or crosswise (column 1).
 
-    Run on landmarks already corrected for whole-leg swaps: per joint group of :data:`_GROUPS`, the
-    same second-order programme as for whole legs on that group's points alone, with
-    ``partial_swap_cost`` per frame in the swapped state (the coupling that prefers a whole leg
-    moving together) and no identity epochs (the whole legs define the identity).
+    Per leg, min(((|knee − ankle| − s) / σ)², ``residual_cap_sigma``²), s = running median over
+    ``window`` frames of the two legs' mean shank length, σ = ``shank_sigma_ll`` leg lengths; 0 where undefined.
+    """
+    K, A = lm[:, _LIMB[0], :2], lm[:, _LIMB[1], :2]  # (T, 2 sides, 2)
+    own = np.hypot(*(K - A).transpose(2, 0, 1))  # (T, 2)
+    cross = np.hypot(*(K - A[:, ::-1]).transpose(2, 0, 1))
+    n = np.isfinite(own).sum(axis=1)
+    ref = np.where(n > 0, np.nansum(own, axis=1) / np.maximum(n, 1), np.nan)  # mean of the two legs
+    if np.isfinite(ref).any():
+        ref = median_filter(np.where(np.isfinite(ref), ref, np.nanmedian(ref)), size=max(1, window), mode="nearest")
+    sig, cap = (cfg.shank_sigma_ll * ll)[:, None], cfg.residual_cap_sigma ** 2
+    cost = [np.minimum(((d - ref[:, None]) / sig) ** 2, cap).sum(axis=1) for d in (own, cross)]
+    return np.nan_to_num(np.stack(cost, axis=1), nan=0.0)
+
+
+def _partial_swaps(lm: np.ndarray, t_s: np.ndarray, ll: np.ndarray, segs, step: int, window: int,
+                   with_pos: np.ndarray, cfg) -> np.ndarray:
+    """Swap back joint groups whose labels are swapped relative to the whole legs', in place.
+
+    Run on landmarks already corrected for whole-leg swaps, one joint group of :data:`_GROUPS` after
+    the other: the same second-order programme as for whole legs on that group's points alone, plus
+    per frame ``partial_swap_cost`` in the swapped state (the coupling that prefers a whole leg moving
+    together) and the cost of the knee–ankle pairing each state gives (:func:`_shank_cost`); no
+    identity epochs (the whole legs define the identity). Returns (T, groups) bool.
     """
     T = len(t_s)
     out = np.zeros((T, len(_GROUPS)), bool)
-    unary = np.zeros((T, 2))
-    unary[:, 1] = cfg.partial_swap_cost
     for g, (_, pairs) in enumerate(_GROUPS):
+        unary = _shank_cost(lm, ll, window, cfg)
+        unary[:, 1] += cfg.partial_swap_cost
         pts = lm[:, pairs, :2]
         for a, b in segs:
             if b - a >= 3:
-                out[a:b, g] = _segment_state(pts[a:b], t_s[a:b], ll[a:b], unary[a:b], step, cfg, weighted=True)
+                out[a:b, g] = _segment_state(pts[a:b], t_s[a:b], ll[a:b], unary[a:b], step, cfg, weighted=True,
+                                             min_separation_ll=cfg.partial_min_separation_ll)
+        _swap_rows(lm, out[:, g], pairs, with_pos)
     return out
+
+
+def _predictions(x: np.ndarray, t_s: np.ndarray, max_ratio: float) -> np.ndarray:
+    """(3, T, ..., 2) continuity predictions of a track ``x`` (T, ..., 2): constant velocity forward
+    from the two previous frames, backward from the two next, and the time interpolation of the two
+    neighbours; NaN where a frame is missing."""
+    T = len(x)
+    out = np.full((3,) + x.shape, np.nan)
+    if T < 3:
+        return out
+    dt = np.diff(t_s)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kf = np.clip(np.nan_to_num(dt[1:] / dt[:-1], nan=1.0), 0, max_ratio).reshape(shape)
+        kb = np.clip(np.nan_to_num(dt[:-1] / dt[1:], nan=1.0), 0, max_ratio).reshape(shape)
+        w = (dt[:-1] / np.maximum(dt[:-1] + dt[1:], 1e-9)).reshape(shape)
+    out[0, 2:] = x[1:-1] + (x[1:-1] - x[:-2]) * kf
+    out[1, :-2] = x[1:-1] + (x[1:-1] - x[2:]) * kb
+    out[2, 1:-1] = (1 - w) * x[:-2] + w * x[2:]
+    return out
+
+
+def _implausible(lm: np.ndarray, t_s: np.ndarray, ll: np.ndarray, segs, cfg) -> np.ndarray:
+    """(T, 4, 2) bool: limb points (knee, ankle, heel, foot index; left, right) that no continuity
+    prediction of either leg puts within ``implausible_ll`` leg lengths (predictions of
+    :func:`_predictions` from the point's own track and from the other leg's)."""
+    T = len(t_s)
+    bad = np.zeros((T,) + _LIMB.shape, bool)
+    for a, b in segs:
+        x = lm[a:b][:, _LIMB, :2]  # (n, 4, 2 sides, 2)
+        p = _predictions(x, t_s[a:b], cfg.max_velocity_ratio)  # (3, n, 4, 2, 2)
+        own = np.hypot(*np.moveaxis(x[None] - p, -1, 0))  # (3, n, 4, 2)
+        other = np.hypot(*np.moveaxis(x[None] - p[..., ::-1, :], -1, 0))
+        with np.errstate(invalid="ignore"):
+            r = np.fmin(np.nanmin(np.where(np.isfinite(own), own, np.inf), axis=0),
+                        np.nanmin(np.where(np.isfinite(other), other, np.inf), axis=0))
+            bad[a:b] = np.isfinite(r) & (r > cfg.implausible_ll * ll[a:b, None, None])
+    return bad
 
 
 def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesConfig
@@ -294,7 +360,9 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
         (x, y of knee, ankle, heel and foot index; the hips when their own continuity agrees; z and
         visibility where they travelled with the positions). The copy's ``warnings`` gain a line
         when the frame rate is too low to correct, or when a long label change falls inside a
-        usable pass. :func:`with_swap_counts` puts the counts into the passes.
+        usable pass. :func:`with_swap_counts` puts the counts into the passes. Limb points that neither
+        leg's continuity explains (:func:`_implausible`) are set to NaN (x, y, z), with a warning for a
+        usable pass when that happens in more than ``implausible_warn_fraction`` of its frames.
     """
     lm = pose.landmarks
     T = len(pose)
@@ -306,7 +374,8 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
                                 f"{cfg.min_fps:.0f} fps, too few frames to follow the legs between steps.")
         return out, np.zeros(T, bool)
     pts = lm[:, _LIMB, :2]
-    ll = _leg_length_px(lm, int(round(cfg.leg_length_window_s * fps)) | 1)
+    window = int(round(cfg.leg_length_window_s * fps)) | 1
+    ll = _leg_length_px(lm, window)
     ok = np.isfinite(pts).all(axis=(1, 2, 3)) & np.isfinite(ll) & (ll > 0)
     segs = _segments(ok, pose.t_s, cfg.segment_gap_s)
     min_run = int(np.floor(cfg.max_swap_run_s * fps)) + 1
@@ -339,13 +408,22 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
     cuts = np.flatnonzero(new_epoch)
     epochs = [(int(x), int(y)) for a, b in segs
               for x, y in zip(np.r_[a, cuts[(cuts > a) & (cuts < b)]], np.r_[cuts[(cuts > a) & (cuts < b)], b])]
-    partial = _partial_swaps(out, pose.t_s, ll, epochs, step, cfg)
-    changed = swapped.copy()
-    for g, (_, pairs) in enumerate(_GROUPS):
-        _swap_rows(out, partial[:, g], pairs, with_pos)
-        changed |= swapped ^ partial[:, g]
-    swapped = changed
+    partial = _partial_swaps(out, pose.t_s, ll, epochs, step, window, with_pos, cfg)
+    swapped = (swapped[:, None] ^ partial).any(axis=1) | swapped  # any leg label changed
+
+    # sanity: points that neither leg's continuity explains become gaps (the filter fills short ones)
+    bad = _implausible(out, pose.t_s, ll, epochs, cfg)
+    for k, (li, ri) in enumerate(_LIMB):
+        out[bad[:, k, 0], li, :3] = np.nan
+        out[bad[:, k, 1], ri, :3] = np.nan
     result = pose.with_landmarks(out)
+    n_bad = bad.any(axis=(1, 2))
+    for p in passes or []:
+        frac = float(np.mean(n_bad[p.start:p.end])) if p.end > p.start else 0.0
+        if p.usable and frac > cfg.implausible_warn_fraction:
+            result.warnings.append(
+                f"Pass {p.pass_id}: in {100 * frac:.0f} % of its frames a leg landmark was far from where either "
+                f"leg's motion put it and was set missing (poor tracking of the legs).")
     for p in passes or []:
         inside = np.flatnonzero(new_epoch[p.start + 1:p.end]) + p.start + 1
         if p.usable and inside.size:
