@@ -231,7 +231,7 @@ def test_demo_current_follows_the_walker_not_the_man_on_the_box(real_analysis):
     res = real_analysis("sports2d/demo_current.mp4")
     assert any("Several people" in w for w in res.warnings)
     pose = res.pose
-    hip = np.nanmean(pose.landmarks[:, [LM["left_hip"], LM["right_hip"]], :2], axis=1)
+    hip = pose.landmarks[:, [LM["left_hip"], LM["right_hip"]], :2].mean(axis=1)
     tracked = np.isfinite(hip[:, 0])
     # she walks on the ground (the man stands on a box, hips in the upper half of the picture)
     assert np.all(hip[tracked, 1] > 0.55 * pose.height_px)
