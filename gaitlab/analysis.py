@@ -132,24 +132,22 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
     return pose
 
 
-def _pose_from_keypoints(path: Path, cfg: PipelineConfig, *, hint, fps: float | None, video: Path | None,
-                         source: dict) -> PoseSequence:
+def _pose_from_keypoints(path: Path, cfg: PipelineConfig, *, hint, video: Path | None, source: dict) -> PoseSequence:
     from .pose.importers import read_landmarks_csv, read_openpose_folder
     from .pose.walker import choose_walker, link_candidates, merge_tracks
 
     source["keypoints"] = path.name
     if path.is_dir():
-        if video is not None:
-            from .video import probe
-
-            info = probe(video, cfg.video)
-            fps, w, h = info.avg_fps, info.width_px, info.height_px
-        else:
+        if video is None:
             raise ConfigError(
                 "An OpenPose folder needs its video for the frame rate and image size: "
                 "gaitlab analyze clip.mp4 --keypoints openpose_json/"
             )
-        t, candidates = read_openpose_folder(path, fps=fps, width_px=w, height_px=h)
+        from .video import probe
+
+        info = probe(video, cfg.video)
+        w, h = info.width_px, info.height_px
+        t, candidates = read_openpose_folder(path, fps=info.avg_fps, width_px=w, height_px=h)
         tracks = link_candidates(t, candidates, cfg.walker)
         chosen, warnings = choose_walker(t, tracks, cfg.walker, hint)
         return PoseSequence(t_s=t, landmarks=merge_tracks(len(t), chosen), width_px=w, height_px=h,
@@ -167,7 +165,6 @@ def analyze(
     person_hint: str | None = None,
     capture_fps: float | None = None,
     time_scale: float | None = None,
-    keypoints_fps: float | None = None,
     use_cache: bool = True,
     chunks: int = 1,
     progress: Progress | None = None,
@@ -190,8 +187,8 @@ def analyze(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if keypoints is not None:
-        pose = _pose_from_keypoints(Path(keypoints), cfg, hint=hint, fps=keypoints_fps,
-                                    video=Path(video) if video else None, source=source)
+        pose = _pose_from_keypoints(Path(keypoints), cfg, hint=hint, video=Path(video) if video else None,
+                                    source=source)
     elif video is not None:
         pose = _pose_from_video(Path(video), cfg, hint=hint, capture_fps=capture_fps, time_scale=time_scale,
                                    use_cache=use_cache, chunks=chunks, progress=progress, source=source)

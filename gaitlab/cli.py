@@ -51,7 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--person-hint", help="X,Y[@T]: the walker is near pixel (X, Y) of the upright frame at T seconds")
     a.add_argument("--capture-fps", type=_positive(float), help="capture frame rate of a slow-motion clip (e.g. 240)")
     a.add_argument("--time-scale", type=_positive(float), help="real seconds per second of playback (slow motion: playback fps / capture fps)")
-    a.add_argument("--fps", type=_positive(float), help="frame rate of an OpenPose folder given without its video")
     a.add_argument("--chunks", type=int, default=1, help="run pose on N time chunks in parallel processes "
                    "(long clips on an idle machine; default 1)")
     a.add_argument("--no-cache", action="store_true", help="re-run pose estimation even if cached")
@@ -93,7 +92,7 @@ def _analyze(args) -> int:
         result = analyze(
             args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm, keypoints=args.keypoints,
             person_hint=args.person_hint, capture_fps=args.capture_fps, time_scale=args.time_scale,
-            keypoints_fps=args.fps, use_cache=not args.no_cache, chunks=args.chunks, progress=progress,
+            use_cache=not args.no_cache, chunks=args.chunks, progress=progress,
         )
     finally:
         if bars.get("bar") is not None:
