@@ -27,7 +27,7 @@ test: $(STAMP)
 	GAITLAB_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -n 2 --dist loadfile -q -rs $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_ARGS)
 
 sample: $(STAMP)
 	$(BIN)/python -m gaitlab.synth.sample $(DEMO_VIDEO)
