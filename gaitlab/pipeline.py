@@ -122,6 +122,7 @@ class SidesConfig:
     segment_gap_s: float  # a time gap longer than this starts a new tracked segment
     continuity_sigma_ll: float  # σ of a leg point's constant-velocity prediction residual, leg lengths
     residual_cap_sigma: float  # a point's residual cost is capped at this many σ (one wild landmark)
+    swap_frame_cost: float  # cost of each frame whose leg labels are swapped (prior: MediaPipe is mostly right)
     switch_cost: float  # cost of a label change between frames (units of squared residual / σ²)
     min_separation_ll: float  # frames whose legs are closer than this (leg lengths) carry no evidence
     max_velocity_ratio: float  # cap on dt(t)/dt(t-1) when extrapolating over uneven frame intervals

@@ -241,3 +241,19 @@ def test_demo_current_follows_the_walker_not_the_man_on_the_box(real_analysis):
     assert np.mean(np.diff(x) < 5) > 0.95
     assert pose.t_s[tracked][0] < 3.0
     assert [q.direction for q in usable(res.passes)] == ["left"]
+
+
+def test_sample_sides_match_truth_after_correction(sample_analysis):
+    """Ground truth for the left/right stage: after swap correction and side assignment the subject's
+    left knee and ankle labels sit on the true left leg (frames with the legs ≥ 30 px apart)."""
+    for joint in ("knee", "ankle"):
+        true = {s: np.array([v if v is not None else [np.nan, np.nan] for v in TRUTH["landmarks_px"][f"{s}_{joint}"]],
+                            float) for s in ("left", "right")}
+        got = sample_analysis.pose_sides.landmarks[:, LM[f"left_{joint}"], :2]
+        on_left = np.linalg.norm(got - true["left"], axis=1)
+        on_right = np.linalg.norm(got - true["right"], axis=1)
+        apart = np.linalg.norm(true["left"] - true["right"], axis=1) >= 30
+        for p in usable(sample_analysis.passes):
+            sel = apart & np.isfinite(on_left) & (np.arange(len(got)) >= p.start) & (np.arange(len(got)) < p.end)
+            wrong = np.mean(on_right[sel] < on_left[sel])
+            assert wrong <= 0.05, (joint, p.pass_id, wrong)

@@ -380,11 +380,15 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
     segs = _segments(ok, pose.t_s, cfg.segment_gap_s)
     min_run = int(np.floor(cfg.max_swap_run_s * fps)) + 1
     step = max(1, int(round(fps / cfg.continuity_rate_hz)))
-    swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, np.zeros((T, 2)), min_run, step, cfg)
+    # prior: MediaPipe's labels are right most of the time, so each frame spent swapped costs a little
+    # (without it, a 2-frame glitch and the 30 good frames after it can look equally consistent)
+    prior = np.zeros((T, 2))
+    prior[:, 1] = cfg.swap_frame_cost
+    swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, prior, min_run, step, cfg)
 
     # depth/visibility: do they travel with the positions? Decided per unit with a constant near leg.
     vote = _near_vote(lm, _LEGS)
-    unary = np.zeros((T, 2))
+    unary = prior.copy()
     with_pos = np.zeros(T, bool)
     for a, b in _sagittal_groups(T, passes, pose.t_s, ok, cfg):
         v = vote[a:b][ok[a:b]]
@@ -396,8 +400,8 @@ def correct_leg_swaps(pose: PoseSequence, passes: list[Pass] | None, cfg: SidesC
         sw = swapped[a:b] & ok[a:b]
         if sw.sum() >= cfg.depth_bound_min_frames and np.mean(np.sign(vote[a:b][sw]) == -expect) > 0.5:
             with_pos[a:b] = True
-            unary[a:b, 0] = cfg.depth_weight * np.clip(-expect * vote[a:b], 0, None)
-            unary[a:b, 1] = cfg.depth_weight * np.clip(expect * vote[a:b], 0, None)
+            unary[a:b, 0] += cfg.depth_weight * np.clip(-expect * vote[a:b], 0, None)
+            unary[a:b, 1] += cfg.depth_weight * np.clip(expect * vote[a:b], 0, None)
     if with_pos.any():
         swapped, new_epoch = _solve(pts, pose.t_s, ll, segs, unary, min_run, step, cfg)
     out = lm.copy()
