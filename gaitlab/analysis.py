@@ -31,6 +31,9 @@ from .pose.walker import parse_person_hint
 
 Progress = Callable[[int, "int | None"], None]
 
+#: Bump when the pose stage's code changes its output, so that cached landmarks are recomputed.
+POSE_STAGE_REVISION = 1
+
 
 @dataclass
 class GaitAnalysis:
@@ -108,7 +111,8 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
     source["sha256"] = sha
     stage = {
         "pose": cfg.canonical_json(("pose", "walker")), "max_side_px": cfg.video.pose_max_side_px,
-        "time_scale": info.time_scale, "hint": repr(hint), "chunks": chunks, **model_info(),
+        "time_scale": info.time_scale, "hint": repr(hint), "chunks": chunks, "gaitlab": __version__,
+        "pose_stage_revision": POSE_STAGE_REVISION, **model_info(),
     }
     key = pose_key(sha, stage)
     if use_cache and (cached := load_pose(key)) is not None:

@@ -1,7 +1,8 @@
 """On-disk cache of the expensive pose stage.
 
 Keyed by what pose depends on: the video's content hash and the pose-stage configuration (pose and
-walker sections, decode size, time scale, person hint, mediapipe version, model sha256). Analysis
+walker sections, decode size, time scale, person hint, chunks, gaitlab version and pose-stage code
+revision, mediapipe version, model sha256). Analysis
 settings (filters, thresholds) are not part of the key, so changing a threshold never re-runs pose.
 Location: ``$GAITLAB_CACHE_DIR`` or ``~/.cache/gaitlab``. Entries are written atomically.
 """
