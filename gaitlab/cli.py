@@ -105,22 +105,7 @@ def _analyze(args) -> int:
     return 0
 
 
-def _tune_allocator() -> None:
-    """Keep decoded frames' buffers in the heap (glibc returns each 2.7 MB frame to the OS by default,
-    which halves full-resolution decode speed). Process-wide, so done here and not in the library."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
-            libc.mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
-        except (OSError, AttributeError):
-            pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    _tune_allocator()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
