@@ -22,7 +22,7 @@ from .cache import file_sha256, load_pose, pose_key, save_pose
 from .errors import ConfigError, NoPersonError
 from .export import SCHEMA_VERSION
 from .gait.filtering import passes_on_grid, prepare
-from .gait.kinematics import compute_kinematics, estimate_roll_deg
+from .gait.kinematics import compute_kinematics, estimate_roll_deg, standing_ankle_offset
 from .gait.passes import segment_passes
 from .model import Pass, PoseSequence
 from .pipeline import PipelineConfig, load_pipeline
@@ -48,6 +48,8 @@ class GaitAnalysis:
     kinematics: pd.DataFrame
     roll_deg: float
     roll_method: str
+    ankle_standing_offset_deg: dict[str, float] = field(default_factory=dict)
+    ankle_offset_reason: str = ""
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -73,6 +75,8 @@ class GaitAnalysis:
             },
             "camera_roll_deg": self.roll_deg,
             "camera_roll_method": self.roll_method,
+            "ankle_standing_offset_deg": self.ankle_standing_offset_deg or None,
+            "ankle_standing_offset_not_measurable": self.ankle_offset_reason or None,
             "passes": [p.__dict__ for p in self.passes],
             "usable_passes": len(usable),
             "warnings": self.warnings,
@@ -220,8 +224,13 @@ def analyze(
     warnings += w
     kin = compute_kinematics(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.kinematics,
                              frame_index=prepared.frame_index)
+    ankle_offset, ankle_reason = standing_ankle_offset(prepared.t_s, prepared.landmarks, grid_passes, roll,
+                                                       cfg.kinematics, frame_index=prepared.frame_index)
+    for side, offset in ankle_offset.items():
+        kin.loc[kin.side == side, "ankle_dorsiflexion_deg"] -= offset
     timings["analysis"] = time.perf_counter() - t1
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
-        roll_method=roll_method, warnings=list(dict.fromkeys(warnings)), timings_s=timings,
+        roll_method=roll_method, ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
+        warnings=list(dict.fromkeys(warnings)), timings_s=timings,
     )

@@ -165,6 +165,7 @@ class KinematicsConfig:
     roll_min_contacts: int  # fewer floor contacts in total → roll not measurable
     roll_min_span_leg: float  # contacts of a pass/side must span this many leg lengths along the path
     roll_frontal_speed_ratio: float  # front view: a foot slower than this × the other foot's speed is planted
+    standing_min_s: float  # quiet side-view standing at least this long gives the ankle's standing offset
 
 
 @dataclass(frozen=True)

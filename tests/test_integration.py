@@ -257,3 +257,30 @@ def test_sample_sides_match_truth_after_correction(sample_analysis):
             sel = apart & np.isfinite(on_left) & (np.arange(len(got)) >= p.start) & (np.arange(len(got)) < p.end)
             wrong = np.mean(on_right[sel] < on_left[sel])
             assert wrong <= 0.05, (joint, p.pass_id, wrong)
+
+
+def test_standing_before_walking_gives_the_ankle_offset(sample_analysis, tmp_path):
+    """2 s of quiet side-on standing before the sample's walk: the standing ankle angle is subtracted."""
+    from gaitlab.model import PoseSequence
+    from gaitlab.pose.importers import write_landmarks_csv
+
+    pose = sample_analysis.pose
+    still = np.repeat(pose.landmarks[60:61], 60, axis=0)  # the walker frozen mid-pass, facing right
+    still[:, :, :2] += np.random.default_rng(0).normal(0, 0.3, still[:, :, :2].shape)
+    t = np.r_[np.arange(60) / 30.0, 2.0 + 0.8 + pose.t_s]
+    lm = np.concatenate([still, pose.landmarks])
+    csv = tmp_path / "standing.csv"
+    write_landmarks_csv(PoseSequence(t_s=t, landmarks=lm, width_px=pose.width_px, height_px=pose.height_px,
+                                     fps=30.0, backend="mediapipe"), csv)
+    res = analyze(keypoints=csv)
+    standing = [p for p in res.passes if p.reason == "standing"]
+    assert standing and standing[0].view == "sagittal" and standing[0].end_s - standing[0].start_s >= 1.0
+    assert set(res.ankle_standing_offset_deg) == {"left", "right"}
+    assert sample_analysis.ankle_standing_offset_deg == {}
+    assert "no quiet standing" in sample_analysis.ankle_offset_reason
+    before = sample_analysis.kinematics
+    after = res.kinematics[res.kinematics.pass_id.isin([p.pass_id for p in usable(res.passes)])]
+    for side, offset in res.ankle_standing_offset_deg.items():
+        a = before[(before.side == side) & (before.leg == "near")].ankle_dorsiflexion_deg.median()
+        b = after[(after.side == side) & (after.leg == "near")].ankle_dorsiflexion_deg.median()
+        assert abs((a - offset) - b) < 1.0, side

@@ -21,6 +21,8 @@ all angles are NaN in oblique passes (temporal parameters only, CLINICAL §2).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -54,7 +56,8 @@ KINEMATICS_COLUMNS: dict[str, tuple[str, str]] = {
     "ankle_dorsiflexion_deg": (
         "deg", "Sagittal. Angle between shank (knee→ankle) and foot (heel→foot index) − 90°; + = "
                "dorsiflexion (toe up relative to the perpendicular to the shank), − = plantarflexion. "
-               "No standing-offset subtraction at this stage."),
+               "Minus the subject's standing offset when the clip has ≥ 1 s of quiet side-view standing "
+               "(analysis.json: ankle_standing_offset_deg; otherwise not subtracted and says why)."),
     "pelvic_obliquity_deg": (
         "deg", "Frontal. Left-hip→right-hip line to the horizontal; + = subject's right hip up. Same value "
                "on both side rows. Proxy from hip-joint landmarks (no ASIS/PSIS)."),
@@ -351,3 +354,22 @@ def compute_kinematics(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg:
         df = df.astype({"frame": int, "pass_id": int})
     df.attrs["roll_deg_applied"] = roll
     return df
+
+
+def standing_ankle_offset(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg: KinematicsConfig,
+                          frame_index=None) -> tuple[dict[str, float], str]:
+    """The ankle angle of quiet standing per side (deg), to subtract from ``ankle_dorsiflexion_deg``.
+
+    CLINICAL.md §3: the offset comes from ≥ ``cfg.standing_min_s`` of quiet standing seen from the side
+    (a pass excluded as "standing", sagittal view, facing left or right). Returns ({side: offset},
+    "") or ({}, reason it is not measurable).
+    """
+    still = [replace(p, usable=True) for p in passes
+             if p.reason == "standing" and p.view in SAGITTAL_VIEWS and p.facing in SIDES
+             and p.end_s - p.start_s >= cfg.standing_min_s]
+    if not still:
+        return {}, f"no quiet standing of at least {cfg.standing_min_s:g} s in a side view"
+    k = compute_kinematics(t_s, landmarks, still, roll_deg, cfg, frame_index=frame_index)
+    offsets = {side: float(np.nanmedian(g.ankle_dorsiflexion_deg)) for side, g in k.groupby("side")
+               if g.ankle_dorsiflexion_deg.notna().any()}
+    return offsets, "" if offsets else "the feet were not tracked while standing"
