@@ -32,7 +32,7 @@ from .pose.walker import parse_person_hint
 Progress = Callable[[int, "int | None"], None]
 
 #: Bump when the pose stage's code changes its output, so that cached landmarks are recomputed.
-POSE_STAGE_REVISION = 1
+POSE_STAGE_REVISION = 2
 
 
 @dataclass

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 import cv2
 import numpy as np
 
-from ..model import PoseSequence
+from ..model import LM, PoseSequence
 from ..pipeline import PipelineConfig
 from .mediapipe_backend import MediaPipePose
 from .walker import Track, body_box, body_height_px, choose_walker, hip_centre, merge_tracks, PersonHint
@@ -32,16 +32,33 @@ from .walker import Track, body_box, body_height_px, choose_walker, hip_centre, 
 ProgressFn = Callable[[int], None]
 
 
-def _appearance(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
-    """Normalised hue–saturation histogram (8×8) of the body box: a cheap identity cue."""
+_REGIONS = ((LM["left_shoulder"], LM["right_shoulder"], LM["left_hip"], LM["right_hip"]),  # torso
+            (LM["left_hip"], LM["right_hip"], LM["left_knee"], LM["right_knee"]))  # thighs
+
+
+def _appearance(image: np.ndarray, lm_px: np.ndarray) -> np.ndarray | None:
+    """Clothing colours: hue–saturation histograms (8×8) of the torso and of the thighs, each normalised,
+    concatenated and halved (so the Bhattacharyya coefficient of two is the mean of the parts').
+    Regions span the landmarks, at least a third as wide as tall, to keep the background out."""
     h, w = image.shape[:2]
-    x0, y0, x1, y1 = (int(max(0, box[0])), int(max(0, box[1])), int(min(w, box[2])), int(min(h, box[3])))
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return None
-    hsv = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], None, [8, 8], [0, 180, 0, 256]).ravel()
-    total = hist.sum()
-    return hist / total if total > 0 else None
+    parts = []
+    for region in _REGIONS:
+        pts = lm_px[list(region), :2]
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if len(pts) < 3:
+            return None
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        half = max(x1 - x0, (y1 - y0) / 3) / 2
+        cx = (x0 + x1) / 2
+        xa, xb, ya, yb = int(max(0, cx - half)), int(min(w, cx + half)), int(max(0, y0)), int(min(h, y1))
+        if xb - xa < 2 or yb - ya < 2:
+            return None
+        hsv = cv2.cvtColor(np.ascontiguousarray(image[ya:yb, xa:xb]), cv2.COLOR_RGB2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], None, [8, 8], [0, 180, 0, 256]).ravel()
+        if hist.sum() <= 0:
+            return None
+        parts.append(hist / hist.sum() / len(_REGIONS))
+    return np.concatenate(parts)
 
 
 def _square_crop(box, margin: float, w: int, h: int) -> tuple[int, int, int, int]:
@@ -149,7 +166,9 @@ class WalkerTracker:
             if box is not None:
                 mask(tuple(v * scale for v in box))
                 if len(tr.track.appearance) < 8:
-                    hist = _appearance(image, tuple(v * scale for v in box))
+                    lm_img = tr.track.last.copy()
+                    lm_img[:, :2] *= scale
+                    hist = _appearance(image, lm_img)
                     if hist is not None:
                         tr.track.appearance.append(hist)
         for _ in range(wcfg.max_people - len(self.active)):
@@ -158,7 +177,7 @@ class WalkerTracker:
             if box is None:
                 break
             mask(box)
-            hist = _appearance(image, box)
+            hist = _appearance(image, lm)
             lm[:, :3] /= scale
             backend = self._pool.pop() if self._pool else self._factory(False)
             tr = _Tracker(backend, Track(len(self.tracks)))
