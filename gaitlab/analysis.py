@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,7 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
     from .video import iter_frames, probe
 
     info = probe(path, cfg.video, capture_fps=capture_fps, time_scale=time_scale)
-    source.update(info.as_dict() if hasattr(info, "as_dict") else {k: v for k, v in info.__dict__.items() if k != "path"})
+    source.update(info.as_dict())
     source["file_name"] = path.name
     sha = file_sha256(path)
     source["sha256"] = sha
@@ -183,8 +184,6 @@ def analyze(
     pose runs. ``chunks`` > 1 runs pose on that many time chunks in parallel processes (for one long
     clip on an otherwise idle machine; keep it 1 inside batch or web workers). Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
     """
-    import time
-
     cfg = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
     if view not in ("auto", "sagittal", "frontal"):
         raise ConfigError(f"--view must be auto, sagittal or frontal, not '{view}'.")
