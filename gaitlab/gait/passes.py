@@ -177,9 +177,15 @@ def _track_signals(pose: PoseSequence, sl: slice, fps: float, cfg: PassesConfig)
     v_lat = _deriv(_lowpass((hip[:, 0] - 0.5 * pose.width_px) / leg, t, fps, cfg.travel_cutoff_hz), t)
     rate = 0.5 * (_deriv(np.log(size), t) + _deriv(ankle_y, t) / leg)  # 1/s, + approaching
     v_dep = rate * cfg.focal_length_fraction * max(pose.width_px, pose.height_px) / leg
+    def seen(*names: str) -> float:  # 1 when every landmark was found somewhere in this track, else 0
+        return float(all(np.isfinite(pose.landmarks[sl, LM[n], 0]).any() for n in names))
+
+    # a cue whose landmarks are absent throughout (e.g. no ears in some keypoint sets) is left out, not zero
+    face = seen("nose", "left_ear", "right_ear")
+    feet = seen("left_heel", "right_heel", "left_foot_index", "right_foot_index")
     toes = 0.5 * ((p("left_foot_index") - p("left_heel"))[:, 0] + (p("right_foot_index") - p("right_heel"))[:, 0])
-    f_lat = (p("nose")[:, 0] - ear[:, 0]) / torso + toes / leg
-    f_dep = 0.5 * ((p("nose")[:, 2] - ear[:, 2]) - (p("left_shoulder")[:, 0] - p("right_shoulder")[:, 0])) / torso
+    f_lat = face * (p("nose")[:, 0] - ear[:, 0]) / torso + feet * toes / leg
+    f_dep = 0.5 * (face * (p("nose")[:, 2] - ear[:, 2]) - (p("left_shoulder")[:, 0] - p("right_shoulder")[:, 0])) / torso
     width = np.linalg.norm(p("left_shoulder")[:, :2] - p("right_shoulder")[:, :2], axis=1) / torso
     body = lm[:, _BODY, :2]
     m = cfg.edge_margin_ll * leg[:, None]
