@@ -73,8 +73,9 @@ def test_two_people_walking_side_by_side_is_ambiguous_unless_hinted():
     with pytest.raises(AmbiguousWalkerError, match="--person-hint"):
         choose_walker(T, [a, b], CFG)
     hint = parse_person_hint("160,420@0")
-    chosen, _ = choose_walker(T, [a, b], CFG, hint)
+    chosen, warnings = choose_walker(T, [a, b], CFG, hint)
     assert chosen == [b]
+    assert any("at --person-hint" in w for w in warnings)
 
 
 def test_walker_leaving_and_returning_is_one_person():

@@ -277,7 +277,10 @@ def choose_walker(
                 chosen.append(tr)
                 added = True
     n_others = sum(1 for tr in tracks if tr not in chosen and len(tr.rows) >= cfg.min_person_rows)
-    if n_others:
+    if n_others and hint is not None:
+        warnings.append(f"Several people in the clip ({n_others + 1} found); analysing the one at --person-hint "
+                        f"(first seen at {t_s[walker.rows[0]]:.1f} s).")
+    elif n_others:
         warnings.append(
             f"Several people in the clip ({n_others + 1} found); analysing the one who walks most"
             f" (first seen at {t_s[walker.rows[0]]:.1f} s). If it is the wrong person, use --person-hint X,Y@T."
