@@ -60,14 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress_bar(total: int | None, quiet: bool):
-    if quiet or not sys.stderr.isatty() and total is None:
-        return None
-    from tqdm import tqdm
+class _ProgressBar:
+    """tqdm bar on stderr (frames/s and time left), created when pose reports its first frames."""
 
-    bar = tqdm(total=total, unit="frame", desc="pose", file=sys.stderr, dynamic_ncols=True, disable=quiet,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
-    return bar
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="frame", desc="pose", file=sys.stderr, dynamic_ncols=True,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                       "[{elapsed}<{remaining}, {rate_fmt}]")
+        self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _analyze(args) -> int:
@@ -78,25 +88,16 @@ def _analyze(args) -> int:
         raise ConfigError("Give a video file to analyse: gaitlab analyze clip.mp4 [--out results/clip]")
     source = args.video or args.keypoints
     out = Path(args.out) if args.out else Path("results") / Path(source).stem
-    bars = {}
-
-    def progress(done: int, total: int | None) -> None:
-        if args.quiet:
-            return
-        if "bar" not in bars:
-            bars["bar"] = _progress_bar(total, args.quiet)
-        if bars["bar"] is not None:
-            bars["bar"].update(done)
-
+    bar = None if args.quiet else _ProgressBar()
     try:
         result = analyze(
             args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm, keypoints=args.keypoints,
             person_hint=args.person_hint, capture_fps=args.capture_fps, time_scale=args.time_scale,
-            use_cache=not args.no_cache, chunks=args.chunks, progress=progress,
+            use_cache=not args.no_cache, chunks=args.chunks, progress=bar,
         )
     finally:
-        if bars.get("bar") is not None:
-            bars["bar"].close()
+        if bar is not None:
+            bar.close()
     write_outputs(result, out)
     for w in result.warnings:
         print(f"gaitlab: warning: {w}", file=sys.stderr)

@@ -106,7 +106,7 @@ def _clean(o: Any) -> Any:
     return o
 
 
-def passes_frame(passes: list, t_s) -> pd.DataFrame:
+def passes_frame(passes: list) -> pd.DataFrame:
     rows = []
     for p in passes:
         d = dataclasses.asdict(p)
@@ -151,7 +151,7 @@ def write_outputs(analysis, out_dir: str | Path) -> Path:
     """Write every output file of ``analysis`` (a :class:`gaitlab.analysis.GaitAnalysis`) to ``out_dir``."""
     with AtomicOutputDir(out_dir) as tmp:
         write_landmarks_csv(analysis.pose, tmp / "landmarks.csv")
-        write_csv(passes_frame(analysis.passes, analysis.pose.t_s), tmp / "passes.csv")
+        write_csv(passes_frame(analysis.passes), tmp / "passes.csv")
         write_csv(analysis.kinematics, tmp / "kinematics.csv")
         doc = _clean(json.loads(json.dumps(analysis.summary(), default=_json_default)))
         (tmp / "analysis.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -102,6 +102,12 @@ class PoseSequence:
         return replace(self, landmarks=np.asarray(landmarks, dtype=float), warnings=list(self.warnings))
 
 
+def hip_ankle_px(landmarks: np.ndarray) -> np.ndarray:
+    """(T, 2) image distance hip→ankle (px) of the left and the right leg of (T, 33, ≥2) landmarks."""
+    return np.stack([np.linalg.norm(landmarks[:, LM[f"{s}_hip"], :2] - landmarks[:, LM[f"{s}_ankle"], :2], axis=-1)
+                     for s in ("left", "right")], axis=1)
+
+
 #: Allowed values of :attr:`Pass.view`.
 VIEWS = ("sagittal", "frontal_toward", "frontal_away", "oblique")
 

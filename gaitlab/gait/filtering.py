@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import ndimage
 from scipy.signal import butter, sosfiltfilt
 
-from ..model import LM, Pass, PoseSequence
+from ..model import Pass, PoseSequence, hip_ankle_px
 from ..pipeline import FilterConfig
 
 #: Scale turning a median absolute deviation into the standard deviation of a normal distribution.
@@ -376,8 +376,7 @@ class PreparedPose:
 
 def leg_length_px(xy: np.ndarray) -> np.ndarray:
     """(T,) mean of the left and right hip–ankle image distances of (T, 33, 2) landmarks."""
-    legs = [np.linalg.norm(xy[:, LM[f"{s}_hip"]] - xy[:, LM[f"{s}_ankle"]], axis=-1) for s in ("left", "right")]
-    stacked = np.stack(legs, axis=1)
+    stacked = hip_ankle_px(xy)
     out = np.full(len(xy), np.nan)
     ok = np.isfinite(stacked).any(axis=1)
     out[ok] = np.nanmean(stacked[ok], axis=1)

@@ -32,7 +32,7 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.signal import butter, filtfilt
 
 from ..errors import ConfigError
-from ..model import LM, Pass, PoseSequence
+from ..model import LM, Pass, PoseSequence, hip_ankle_px
 from ..pipeline import PassesConfig
 
 # Frame states. TURNING: moving with the body facing across the travel. A moving state is a direction
@@ -129,9 +129,8 @@ def _tracks(pose: PoseSequence, cfg: PassesConfig) -> np.ndarray:
 
 def _leg_px(lm: np.ndarray) -> np.ndarray:
     """(N,) apparent leg length px: the longer of the two hip→ankle distances."""
-    left = np.linalg.norm(lm[:, LM["left_hip"], :2] - lm[:, LM["left_ankle"], :2], axis=1)
-    right = np.linalg.norm(lm[:, LM["right_hip"], :2] - lm[:, LM["right_ankle"], :2], axis=1)
-    return np.fmax(left, right)
+    d = hip_ankle_px(lm)
+    return np.fmax(d[:, 0], d[:, 1])
 
 
 def _track_slices(track: np.ndarray) -> list[slice]:

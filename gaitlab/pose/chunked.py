@@ -33,19 +33,11 @@ class _ChunkResult:
 def _run_chunk(args) -> _ChunkResult:
     info, cfg, start_s, end_s, decode_from_s = args
     from ..video import iter_frames
-    from .estimate import WalkerTracker
+    from .estimate import track_frames
 
-    tracker = WalkerTracker(cfg)
-    index = []
     frames = iter_frames(info, max_side_px=cfg.video.pose_max_side_px, start_s=decode_from_s, end_s=end_s)
-    try:
-        for fr in frames:
-            tracker.step(fr.image, fr.t_s, fr.scale)
-            index.append(fr.index)
-    finally:
-        tracker.close()
-    return _ChunkResult(start_s, np.asarray(tracker.t_s), np.asarray(index, dtype=int), tracker.tracks,
-                        list(getattr(frames, "warnings", [])))
+    tracker, index = track_frames(frames, cfg)
+    return _ChunkResult(start_s, np.asarray(tracker.t_s), index, tracker.tracks, list(frames.warnings))
 
 
 def _same_person_in_overlap(prev: dict[int, np.ndarray], warmup: dict[int, np.ndarray]) -> bool:

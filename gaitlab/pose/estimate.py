@@ -205,17 +205,10 @@ class WalkerTracker:
         return t, merge_tracks(len(t), chosen), warnings
 
 
-def estimate_pose(
-    frames: Iterable,
-    cfg: PipelineConfig,
-    *,
-    width_px: int,
-    height_px: int,
-    mirrored: bool = False,
-    hint: PersonHint | None = None,
-    progress: ProgressFn | None = None,
-) -> PoseSequence:
-    """Run search + tracking over decoded frames (objects with ``image``, ``t_s``, ``index``, ``scale``)."""
+def track_frames(frames: Iterable, cfg: PipelineConfig, progress: ProgressFn | None = None
+                 ) -> tuple[WalkerTracker, np.ndarray]:
+    """Step a :class:`WalkerTracker` over decoded frames (objects with ``image``, ``t_s``, ``index``,
+    ``scale``); returns it closed, with the decoded frame index of every row."""
     tracker = WalkerTracker(cfg)
     index: list[int] = []
     try:
@@ -226,8 +219,23 @@ def estimate_pose(
                 progress(1)
     finally:
         tracker.close()
+    return tracker, np.asarray(index, dtype=int)
+
+
+def estimate_pose(
+    frames: Iterable,
+    cfg: PipelineConfig,
+    *,
+    width_px: int,
+    height_px: int,
+    mirrored: bool = False,
+    hint: PersonHint | None = None,
+    progress: ProgressFn | None = None,
+) -> PoseSequence:
+    """Run search + tracking over decoded frames and return the walker's landmarks."""
+    tracker, index = track_frames(frames, cfg, progress)
     t, lm, warnings = tracker.finish(hint)
     return PoseSequence(
-        t_s=t, landmarks=lm, width_px=width_px, height_px=height_px, frame_index=np.asarray(index),
+        t_s=t, landmarks=lm, width_px=width_px, height_px=height_px, frame_index=index,
         mirrored=mirrored, backend="mediapipe", warnings=warnings,
     )

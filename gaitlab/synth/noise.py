@@ -27,7 +27,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import butter, sosfiltfilt
 
-from gaitlab.model import LANDMARK_NAMES, LEG_PAIRS, LM, MIRROR_INDEX, PoseSequence
+from ..model import LANDMARK_NAMES, LEG_PAIRS, LM, MIRROR_INDEX, PoseSequence, hip_ankle_px
 
 _LEFT = np.array([i for i, n in enumerate(LANDMARK_NAMES) if "left" in n])
 _RIGHT = MIRROR_INDEX[_LEFT]
@@ -60,9 +60,9 @@ class NoiseModel:
 def leg_length_px(pose: PoseSequence, window_s: float = 1.0) -> np.ndarray:
     """(T,) hip→ankle distance of the straighter leg, running max over ``window_s``; NaNs interpolated."""
     lm = pose.landmarks
-    d = [np.hypot(*(lm[:, LM[f"{s}_hip"], :2] - lm[:, LM[f"{s}_ankle"], :2]).T) for s in ("left", "right")]
+    d = hip_ankle_px(lm)
     with np.errstate(invalid="ignore"):
-        L = np.fmax(d[0], d[1])
+        L = np.fmax(d[:, 0], d[:, 1])
     ok = np.isfinite(L)
     if not ok.any():
         raise ValueError("apply_noise: no frame has both a hip and an ankle")
