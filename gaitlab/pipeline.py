@@ -75,6 +75,11 @@ class WalkerConfig:
     same_person_appearance: float  # colour-histogram distance (0–1) under which two stretches are one person
     same_person_height_ratio: float  # without colours (keypoint files): body heights within this ratio
     min_person_rows: int  # a track shorter than this many frames is not counted as a person
+    position_slack_heights: float  # same person: hips within this (body heights) + max speed × time apart
+    min_size_ratio: float  # same person: apparent body heights within this ratio (and its inverse)
+    jump_slack_heights: float  # a tracker result further than this + max speed × dt from the last is a jump
+    duplicate_heights: float  # two tracks this close (body heights) follow one person (tracking, chunk overlap)
+    mask_pad_heights: float  # a found person is masked with their body box grown by this × its height
 
 
 @dataclass(frozen=True)

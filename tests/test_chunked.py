@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from gaitlab.pipeline import load_pipeline
 from gaitlab.pose.chunked import _ChunkResult, stitch
 from gaitlab.pose.walker import Track
 
@@ -24,7 +25,7 @@ def test_warmup_rows_join_tracks_and_are_dropped():
     first = chunk(0.0, range(0, 60), [(100, 4), (1000, -3)])
     # the second chunk decodes from frame 30 (1 s warm-up) for a chunk starting at 2 s; people listed in another order
     second = chunk(2.0, range(30, 120), [(1000, -3), (100, 4)])
-    t, frames, tracks, _ = stitch([first, second])
+    t, frames, tracks, _ = stitch([first, second], load_pipeline().walker)
     assert list(frames) == list(range(120)) and np.allclose(t, np.arange(120) / 30)
     assert len(tracks) == 2
     for tr in tracks:
@@ -39,5 +40,5 @@ def test_a_person_appearing_after_the_boundary_is_a_new_track():
     second = chunk(2.0, range(30, 120), [(100, 4), (1500, -5)])
     second.tracks[1].rows = [r for r in second.tracks[1].rows if r >= 40]
     second.tracks[1].landmarks = second.tracks[1].landmarks[40:]
-    _, _, tracks, _ = stitch([first, second])
+    _, _, tracks, _ = stitch([first, second], load_pipeline().walker)
     assert sorted(len(tr.rows) for tr in tracks) == [120 - 70, 120]

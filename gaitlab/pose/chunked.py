@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import PoseSequence
-from ..pipeline import PipelineConfig
+from ..pipeline import PipelineConfig, WalkerConfig
 from .walker import PersonHint, Track, body_height_px, choose_walker, hip_centre, merge_tracks
 
 
@@ -40,16 +40,16 @@ def _run_chunk(args) -> _ChunkResult:
     return _ChunkResult(start_s, np.asarray(tracker.t_s), index, tracker.tracks, list(frames.warnings))
 
 
-def _same_person_in_overlap(prev: dict[int, np.ndarray], warmup: dict[int, np.ndarray]) -> bool:
+def _same_person_in_overlap(prev: dict[int, np.ndarray], warmup: dict[int, np.ndarray], max_heights: float) -> bool:
     """Do two tracks (frame index → landmarks) follow the same person in the frames both cover?"""
     shared = [f for f in warmup if f in prev]
     if not shared:
         return False
     d = [np.linalg.norm(hip_centre(prev[f]) - hip_centre(warmup[f])) / body_height_px(prev[f]) for f in shared]
-    return bool(np.nanmedian(d) < 0.15)
+    return bool(np.nanmedian(d) < max_heights)
 
 
-def stitch(chunks: list[_ChunkResult]) -> tuple[np.ndarray, np.ndarray, list[Track], list[str]]:
+def stitch(chunks: list[_ChunkResult], cfg: WalkerConfig) -> tuple[np.ndarray, np.ndarray, list[Track], list[str]]:
     """Global (t_s, frame_index, tracks, warnings) from chunk results in time order.
 
     Rows of a chunk before its start (the warm-up) are dropped; a track whose warm-up rows coincide
@@ -70,7 +70,7 @@ def stitch(chunks: list[_ChunkResult]) -> tuple[np.ndarray, np.ndarray, list[Tra
             rows, lm = tr.as_arrays()
             kept = {int(ch.frame_index[r]): x for r, x in zip(rows, lm) if keep[r]}
             warm = {int(ch.frame_index[r]): x for r, x in zip(rows, lm) if not keep[r]}
-            target = next((g for g, pf in previous if warm and _same_person_in_overlap(pf, warm)), None)
+            target = next((g for g, pf in previous if warm and _same_person_in_overlap(pf, warm, cfg.duplicate_heights)), None)
             if target is None:
                 target = Track(len(tracks))
                 tracks.append(target)
@@ -91,7 +91,7 @@ def estimate_pose_chunked(info, cfg: PipelineConfig, *, n_chunks: int, overlap_s
             for k in range(n_chunks)]
     with ProcessPoolExecutor(n_chunks, mp_context=mp.get_context("spawn")) as pool:
         chunks = list(pool.map(_run_chunk, jobs))
-    t, frames, tracks, warnings = stitch(chunks)
+    t, frames, tracks, warnings = stitch(chunks, cfg.walker)
     chosen, w = choose_walker(t, tracks, cfg.walker, hint)
     return PoseSequence(t_s=t, landmarks=merge_tracks(len(t), chosen), width_px=info.width_px,
                         height_px=info.height_px, frame_index=frames, mirrored=info.mirrored,

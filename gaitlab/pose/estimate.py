@@ -61,10 +61,13 @@ def _appearance(image: np.ndarray, lm_px: np.ndarray) -> np.ndarray | None:
     return np.concatenate(parts)
 
 
+_MIN_CROP_PX = 64.0  # smaller crops carry too few pixels for the landmark model (input 256 px)
+
+
 def _square_crop(box, margin: float, w: int, h: int) -> tuple[int, int, int, int]:
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     side = max(box[2] - box[0], box[3] - box[1]) * (1 + 2 * margin)
-    side = max(side, 64.0)
+    side = max(side, _MIN_CROP_PX)
     x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
     x1, y1 = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
     return x0, y0, x1, y1
@@ -131,7 +134,7 @@ class WalkerTracker:
             return True
         dt = max(t_s - tr.last_seen_t, 1e-3)
         jump = float(np.linalg.norm(hip_centre(lm) - hip_centre(prev)))
-        return jump <= hgt * (0.1 + self.cfg.walker.max_speed_heights_per_s * dt)
+        return jump <= hgt * (self.cfg.walker.jump_slack_heights + self.cfg.walker.max_speed_heights_per_s * dt)
 
     def _retire(self, tr: _Tracker) -> None:
         self.active.remove(tr)
@@ -144,7 +147,7 @@ class WalkerTracker:
                 if not (a.track.landmarks and b.track.landmarks) or a.track.rows[-1] != b.track.rows[-1]:
                     continue
                 hgt = body_height_px(a.track.last)
-                if np.linalg.norm(hip_centre(a.track.last) - hip_centre(b.track.last)) < 0.15 * hgt:
+                if np.linalg.norm(hip_centre(a.track.last) - hip_centre(b.track.last)) < self.cfg.walker.duplicate_heights * hgt:
                     younger = b if b.track.rows[0] >= a.track.rows[0] else a
                     self._retire(younger)
                     return
@@ -156,8 +159,8 @@ class WalkerTracker:
         work = image.copy()
         fill = np.array(image.reshape(-1, 3).mean(axis=0), dtype=np.uint8)
 
-        def mask(box_px) -> None:  # the body box grown by 10 % of its height on each side
-            pad = 0.1 * (box_px[3] - box_px[1])
+        def mask(box_px) -> None:  # the body box grown by a fraction of its height on each side
+            pad = wcfg.mask_pad_heights * (box_px[3] - box_px[1])
             x0, y0 = int(max(0, box_px[0] - pad)), int(max(0, box_px[1] - pad))
             work[y0 : int(min(h, box_px[3] + pad)), x0 : int(min(w, box_px[2] + pad))] = fill
 

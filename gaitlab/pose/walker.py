@@ -88,15 +88,15 @@ def hip_centre(lm: np.ndarray) -> np.ndarray:
     return np.nanmean(lm[..., _HIPS, :2], axis=-2)
 
 
-def same_person(a: np.ndarray, b: np.ndarray, dt_s: float, max_speed_heights_per_s: float) -> bool:
+def same_person(a: np.ndarray, b: np.ndarray, dt_s: float, cfg: WalkerConfig) -> bool:
     """Could landmarks ``b`` be the person of ``a`` after ``dt_s`` seconds (position and size)?"""
     ha, hb = body_height_px(a), body_height_px(b)
     if not (np.isfinite(ha) and np.isfinite(hb)) or ha <= 0 or hb <= 0:
         return False
     h = max(ha, hb)
     dist = float(np.linalg.norm(hip_centre(a) - hip_centre(b)))
-    size_ok = 0.6 < hb / ha < 1.0 / 0.6
-    return size_ok and dist <= h * (0.25 + max_speed_heights_per_s * dt_s)
+    size_ok = cfg.min_size_ratio < hb / ha < 1.0 / cfg.min_size_ratio
+    return size_ok and dist <= h * (cfg.position_slack_heights + cfg.max_speed_heights_per_s * dt_s)
 
 
 def link_candidates(
@@ -114,7 +114,7 @@ def link_candidates(
                 continue
             best, best_d = None, np.inf
             for j, lm in enumerate(people):
-                if j in taken or not same_person(tr.last, lm, dt, cfg.max_speed_heights_per_s):
+                if j in taken or not same_person(tr.last, lm, dt, cfg):
                     continue
                 d = float(np.linalg.norm(hip_centre(tr.last) - hip_centre(lm)))
                 if d < best_d:
@@ -199,7 +199,7 @@ def _could_reach(t_s: np.ndarray, chosen: list[Track], tr: Track, cfg: WalkerCon
         a, b = near.last, tr.landmarks[0]
     else:
         a, b = tr.last, near.landmarks[0]
-    return same_person(a, b, _gap_s(t_s, near, tr), cfg.max_speed_heights_per_s)
+    return same_person(a, b, _gap_s(t_s, near, tr), cfg)
 
 
 def _overlap(a: Track, b: Track) -> bool:
