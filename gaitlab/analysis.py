@@ -2,12 +2,15 @@
 
 Stages: probe/decode (``video``) → pose with walker selection (``pose.estimate``, cached) → passes
 (``gait.passes``) → left/right identity correction and subject sides (``pose.sides``) → resampling
-and filtering (``gait.filtering``) → camera roll and per-frame kinematics (``gait.kinematics``).
+and filtering (``gait.filtering``) → camera roll and per-frame kinematics (``gait.kinematics``) →
+events (``gait.events``) → strides (``gait.spatiotemporal``) → quality gates (``gait.quality``) →
+metrics with confidence intervals (``gait.metrics``) and time-normalised cycles (``gait.cycles``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import platform
 import time
 from collections.abc import Callable
@@ -22,9 +25,15 @@ from . import __version__
 from .cache import file_sha256, load_pose, pose_key, save_pose
 from .errors import ConfigError, NoPersonError
 from .export import SCHEMA_VERSION
+from .gait.cycles import compute_cycles, summarise_cycles
+from .gait.events import detect_events
 from .gait.filtering import passes_on_grid, prepare
 from .gait.kinematics import compute_kinematics, estimate_roll_deg, standing_ankle_offset
+from .gait.metrics import compute_metrics
 from .gait.passes import segment_passes
+from .gait.quality import Gate, evaluate_gates, gate_warnings
+from .gait.spatiotemporal import compute_strides
+from .gait.stats import seed_from_hash
 from .model import Pass, PoseSequence
 from .pipeline import PipelineConfig, load_pipeline
 from .pose.sides import assign_sides, correct_leg_swaps, with_swap_counts
@@ -49,6 +58,12 @@ class GaitAnalysis:
     kinematics: pd.DataFrame
     roll_deg: float
     roll_method: str
+    events: pd.DataFrame
+    strides: pd.DataFrame
+    metrics: pd.DataFrame
+    cycles: pd.DataFrame
+    cycle_summary: pd.DataFrame
+    gates: list[Gate]
     ankle_standing_offset_deg: dict[str, float] = field(default_factory=dict)
     ankle_offset_reason: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -80,6 +95,9 @@ class GaitAnalysis:
             "ankle_standing_offset_not_measurable": self.ankle_offset_reason or None,
             "passes": [p.__dict__ for p in self.passes],
             "usable_passes": len(usable),
+            "strides": {side: int((self.strides.side == side).sum()) for side in ("left", "right")},
+            "quality_gates": [g.as_dict() for g in self.gates],
+            "metrics": self.metrics.to_dict(orient="records"),
             "warnings": self.warnings,
             "timings_s": self.timings_s,
         }
@@ -91,7 +109,23 @@ class GaitAnalysis:
         for p in self.passes:
             state = "usable" if p.usable else f"excluded: {p.reason}"
             lines.append(f"  pass {p.pass_id}: {p.start_s:5.1f}–{p.end_s:5.1f} s  {p.view:<15} moving {p.direction:<6} ({state})")
+        n = {s: int((self.strides.side == s).sum()) for s in ("left", "right")}
+        lines.append(f"Strides: {n['left']} left, {n['right']} right.")
+        m = self.metrics
+        for name in KEY_METRICS:
+            for r in m[m.metric == name].itertuples():
+                label = f"  {name} ({r.side})"
+                if r.measurable:
+                    ci = f" [{r.ci_low:.3g}, {r.ci_high:.3g}]" if np.isfinite(r.ci_low) else ""
+                    lines.append(f"{label}: {r.value:.3g}{ci} {r.unit}, n = {r.n}")
+                else:
+                    lines.append(f"{label}: not measurable — {r.reason}")
         return "\n".join(lines)
+
+
+#: Metrics printed by the CLI (all of them are in metrics.csv).
+KEY_METRICS = ("cadence_steps_min", "stance_pct", "stance_time_asymmetry", "step_time_asymmetry",
+               "knee_flex_swing_peak_deg", "speed_ll_s")
 
 
 def _lib_versions() -> dict[str, str]:
@@ -227,9 +261,44 @@ def analyze(
                                                        cfg.kinematics, frame_index=prepared.frame_index)
     for side, offset in ankle_offset.items():
         kin.loc[kin.side == side, "ankle_dorsiflexion_deg"] -= offset
+    events = detect_events(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.events,
+                           frame_index=prepared.frame_index)
+    strides, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
+                                       frame_index=prepared.frame_index, height_cm=height_cm)
+    warnings += _stride_warnings(grid_passes, events, strides, dropped)
+    gates = evaluate_gates(prepared.landmarks, grid_passes, strides, pose.fps, roll, cfg.quality)
+    warnings += gate_warnings(gates, pose.fps, cfg.quality)
+    content = source.get("sha256") or hashlib.sha256(np.ascontiguousarray(pose.landmarks).tobytes()).hexdigest()
+    metrics = compute_metrics(strides, gates, cfg.metrics, seed=seed_from_hash(content), fps=pose.fps,
+                              height_cm=height_cm)
+    cycles = compute_cycles(strides, kin)
     timings["analysis"] = time.perf_counter() - t1
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
-        roll_method=roll_method, ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
+        roll_method=roll_method, events=events, strides=strides, metrics=metrics, cycles=cycles,
+        cycle_summary=summarise_cycles(cycles), gates=gates,
+        ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
         warnings=list(dict.fromkeys(warnings)), timings_s=timings,
     )
+
+
+def _stride_warnings(passes: list[Pass], events: pd.DataFrame, strides: pd.DataFrame,
+                     dropped: dict[int, dict[str, int]]) -> list[str]:
+    """Say where events could not be turned into strides (no result rather than a bad result)."""
+    out = []
+    for p in passes:
+        if not p.usable or p.view == "oblique":
+            continue
+        n_ev = int((events.pass_id == p.pass_id).sum())
+        n_st = int((strides.pass_id == p.pass_id).sum())
+        d = dropped.get(p.pass_id, {})
+        bad = d.get("dropped_order", 0) + d.get("dropped_range", 0)
+        if n_st == 0:
+            why = ("no gait events were found" if n_ev == 0 else
+                   f"its {n_ev} gait events are not in walking order" if d.get("dropped_order") else
+                   "it holds no complete stride")
+            out.append(f"Pass {p.pass_id} ({p.start_s:.1f}–{p.end_s:.1f} s) gives no strides: {why}.")
+        elif bad:
+            out.append(f"Pass {p.pass_id}: {bad} stride(s) dropped because their events were inconsistent "
+                       f"(out of walking order or implausible duration); {n_st} kept.")
+    return out

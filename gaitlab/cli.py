@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("dictionary", help="print the data dictionary (every output column, unit, definition)")
+
+    from .synth.cli import add_synth_parser  # argparse only: cheap to import
+
+    add_synth_parser(sub, _positive)
     return p
 
 
@@ -102,7 +106,8 @@ def _analyze(args) -> int:
     for w in result.warnings:
         print(f"gaitlab: warning: {w}", file=sys.stderr)
     print(result.text_summary())
-    print(f"Outputs written to {out}/ (landmarks.csv, passes.csv, kinematics.csv, analysis.json)")
+    print(f"Outputs written to {out}/ (metrics.csv, strides.csv, events.csv, cycles.csv, kinematics.csv, "
+          "passes.csv, landmarks.csv, analysis.json; columns in docs/data_dictionary.md)")
     return 0
 
 
@@ -117,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(data_dictionary_markdown())
             return 0
+        if args.command == "synth":
+            from .synth.cli import run_synth
+
+            return run_synth(args)
         parser.print_help()
         return 2
     except GaitlabError as exc:

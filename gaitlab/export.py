@@ -5,7 +5,12 @@ Outputs of ``gaitlab analyze``:
 - ``landmarks.csv``   the walker's landmarks as estimated (MediaPipe labels), readable with ``--keypoints``
 - ``passes.csv``      walking passes and excluded stretches with the reason
 - ``kinematics.csv``  per-frame angles, one row per frame of a usable pass and side
-- ``analysis.json``   schema version, provenance, video facts, passes, warnings
+- ``events.csv``      heel strikes and toe offs with confidence
+- ``strides.csv``     one row per stride: timing, lengths, per-stride angle values
+- ``metrics.csv``     summary metrics with confidence intervals, normal ranges, measurability
+- ``cycles.csv``      each stride's angle curves on 0–100 % of the cycle (long form)
+- ``cycle_summary.csv`` mean ± SD per side and cycle % with the published normal band
+- ``analysis.json``   schema version, provenance, video facts, passes, quality gates, metrics, warnings
 
 The folder is written atomically: everything goes into a hidden sibling folder that is renamed into
 place only when complete, so a killed run never leaves a complete-looking folder.
@@ -24,7 +29,11 @@ from typing import Any
 
 import pandas as pd
 
+from .gait.cycles import CYCLE_COLUMNS, CYCLE_SUMMARY_COLUMNS
+from .gait.events import EVENT_COLUMNS
 from .gait.kinematics import KINEMATICS_COLUMNS
+from .gait.metrics import METRIC_COLUMNS
+from .gait.spatiotemporal import STRIDE_COLUMNS
 from .pose.importers import LANDMARK_COLUMNS, write_landmarks_csv
 
 SCHEMA_VERSION = "1.0"
@@ -50,6 +59,11 @@ DATA_DICTIONARY: dict[str, dict[str, tuple[str, str]]] = {
     "landmarks.csv": LANDMARK_COLUMNS,
     "passes.csv": PASS_COLUMNS,
     "kinematics.csv": KINEMATICS_COLUMNS,
+    "events.csv": EVENT_COLUMNS,
+    "strides.csv": STRIDE_COLUMNS,
+    "metrics.csv": METRIC_COLUMNS,
+    "cycles.csv": CYCLE_COLUMNS,
+    "cycle_summary.csv": CYCLE_SUMMARY_COLUMNS,
 }
 
 
@@ -153,6 +167,11 @@ def write_outputs(analysis, out_dir: str | Path) -> Path:
         write_landmarks_csv(analysis.pose, tmp / "landmarks.csv")
         write_csv(passes_frame(analysis.passes), tmp / "passes.csv")
         write_csv(analysis.kinematics, tmp / "kinematics.csv")
+        write_csv(analysis.events, tmp / "events.csv")
+        write_csv(analysis.strides, tmp / "strides.csv")
+        write_csv(analysis.metrics, tmp / "metrics.csv")
+        write_csv(analysis.cycles, tmp / "cycles.csv")
+        write_csv(analysis.cycle_summary, tmp / "cycle_summary.csv")
         doc = _clean(json.loads(json.dumps(analysis.summary(), default=_json_default)))
         (tmp / "analysis.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return Path(out_dir)

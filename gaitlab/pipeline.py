@@ -172,6 +172,63 @@ class KinematicsConfig:
     roll_frontal_speed_ratio: float  # front view: a foot slower than this × the other foot's speed is planted
     standing_min_s: float  # quiet side-view standing at least this long gives the ankle's standing offset
 
+@dataclass(frozen=True)
+class EventsConfig:
+    """Gait events (``gait/events.py``)."""
+
+    method: str  # sagittal passes: "zeni" (default) or "oconnor"; frontal passes always use ankle height
+    edge_margin_s: float  # events this close to a pass edge (or turn) are dropped
+    min_event_interval_s: float  # events of one side and kind at least this far apart
+    prominence_fraction: float  # peak prominence ≥ this × the signal's 5–95 % range in the pass
+    hs_offset_s: float  # added to every heel strike (method bias correction)
+    to_offset_s: float  # added to every toe off
+
+
+@dataclass(frozen=True)
+class StridesConfig:
+    """Strides and per-stride values (``gait/spatiotemporal.py``)."""
+
+    min_stride_s: float  # shorter HS→HS intervals are not strides (missed or double events)
+    max_stride_s: float
+    min_stance_pct: float  # a stride whose stance % is outside this range has inconsistent events
+    max_stance_pct: float
+    leg_length_height_ratio: float  # hip–ankle length / body height (Winter) for metres from --height-cm
+    leg_length_percentile: float  # per-pass percentile of the hip–ankle image distance taken as leg length
+    loading_window_pct: tuple[float, float]  # stride % range of the loading-response knee-flexion peak
+    late_swing_window_pct: tuple[float, float]  # stride % range of the late-swing ankle mean (foot drop)
+    approx_single_support_pct: tuple[float, float]  # frontal passes without side timing: single support ≈ this range
+    pelvic_window_pct: tuple[float, float]  # pelvic drop / hip hiking: extreme within this stride % range
+    fppa_window_pct: tuple[float, float]  # knee FPPA: peak within this stride % range (0–20 % of stance)
+    approx_toe_off_pct: float  # frontal passes: toe off assumed at this stride % (swing-foot excursion)
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Quality gates (``gait/quality.py``)."""
+
+    min_fps_temporal: float  # below: temporal metrics not measurable (CLINICAL §3)
+    warn_fps: float  # below: a warning about event timing
+    min_tracking_coverage: float  # fraction of usable-pass frames with the hips tracked
+    min_walker_height_px: float  # below: angle metrics not measurable
+    warn_walker_height_px: float  # below: a warning (recording protocol)
+    max_roll_deg: float  # |camera roll| above: angles to the vertical not measurable
+    thigh_trunk_ratio_range: tuple[float, float]  # sagittal thigh / trunk image length outside: angles not measurable
+    min_event_visibility: float  # one foot's median visibility below: its temporal metrics not measurable
+    min_angle_visibility: float  # near leg's median visibility below: its angle metrics not measurable
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Summary metrics and their statistics (``gait/metrics.py``, CLINICAL §4)."""
+
+    ci_level: float  # confidence level of every interval
+    n_bootstrap: int  # bootstrap resamples (seeded from the input's content hash)
+    bootstrap_min_n: int  # fewer strides per side → t-interval instead of bootstrap
+    min_strides_mean: int  # per-side means need at least this many strides
+    min_strides_symmetry: int  # temporal asymmetry: strides per side
+    min_strides_cv: int  # variability: steady strides (first and last of each pass excluded)
+    min_strides_angles: int  # angle metrics: near-leg strides per side
+
 
 @dataclass(frozen=True)
 class PipelineConfig:
@@ -185,6 +242,10 @@ class PipelineConfig:
     sides: SidesConfig
     filter: FilterConfig
     kinematics: KinematicsConfig
+    events: EventsConfig
+    strides: StridesConfig
+    quality: QualityConfig
+    metrics: MetricsConfig
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -293,6 +354,8 @@ def _validate(cfg: PipelineConfig) -> None:
         )
     if cfg.pose.backend != "mediapipe":
         raise ConfigError("pose.backend must be \"mediapipe\"; use --keypoints to import other keypoints.")
+    if cfg.events.method not in ("zeni", "oconnor"):
+        raise ConfigError(f"events.method must be \"zeni\" or \"oconnor\", not \"{cfg.events.method}\".")
     if cfg.filter.cutoff_hz <= 0:
         raise ConfigError("filter.cutoff_hz must be positive.")
 

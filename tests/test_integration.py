@@ -227,6 +227,21 @@ def test_demo4_one_forward_pass_and_backward_walking_excluded(real_analysis):
         assert np.nanmax(jumps) <= 25.0, side
 
 
+def test_demo4_spatiotemporal_are_normal_and_short_pass_limits_are_honest(real_analysis):
+    res = real_analysis("sports2d/demo4_2024_sagittal_walk.mp4")
+    m = res.metrics.set_index(["metric", "side"])
+    assert 100 <= m.loc[("cadence_steps_min", "both"), "value"] <= 125
+    for side in ("left", "right"):
+        assert 55 <= m.loc[("stance_pct", side), "value"] <= 68
+        assert 1 <= (res.strides.side == side).sum() <= 3  # ≈ 2 strides per side in the one pass
+    # what needs more strides than the pass has is not measurable, with the reason
+    for key in (("stance_time_ratio_r_l", "R/L"), ("stride_time_cv_pct", "both"), ("knee_flex_swing_peak_deg", "left")):
+        row = m.loc[key]
+        assert not row.measurable and np.isnan(row.value) and "min" in row.reason, key
+    assert "near leg" in m.loc[("knee_flex_swing_peak_deg", "right"), "reason"]  # she only walks one way
+    assert res.events.time_s.between(1.5, 5.6).all()  # nothing from the backward walking
+
+
 def test_demo_current_follows_the_walker_not_the_man_on_the_box(real_analysis):
     res = real_analysis("sports2d/demo_current.mp4")
     assert any("Several people" in w for w in res.warnings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -329,18 +328,13 @@ def test_scale_free():
     assert key(big) == key(small)
 
 
-def test_speed_36000_frames():
-    # 20 minutes at 30 fps of walking back and forth with turns
+def test_20_minutes_of_passes():
+    # 20 minutes at 30 fps of walking back and forth with turns (speed: benchmarks/bench_analysis.py)
     one = [(4.0, (1.2, 0.0), RIGHT, True), (1.5, (0.0, 0.0), (RIGHT, LEFT), 80.0),
            (4.0, (-1.2, 0.0), LEFT, True), (1.5, (0.0, 0.0), (LEFT, RIGHT + 2 * np.pi), 80.0)]
     pose = render(*segments(*(one * 110), start=(-2.4, 5.0)))
     pose = PoseSequence(t_s=pose.t_s[:36000], landmarks=pose.landmarks[:36000], width_px=W, height_px=H)
-    best = np.inf
-    for _ in range(3):  # best of three: the machine may be busy
-        t0 = time.perf_counter()
-        passes, _ = segment_passes(pose, CFG)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 1.0
+    passes, _ = segment_passes(pose, CFG)
     assert len(usable(passes)) >= 200
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -156,15 +155,10 @@ def test_low_frame_rate_is_not_corrected():
     assert not swapped.any() and any("fps" in w for w in out.warnings)
 
 
-def test_36000_frames_fast():
+def test_20_minutes_of_swaps():  # speed: benchmarks/bench_analysis.py
     pose, truth = generate_walk("side", "right", fps=30, noise=True, duration_s=1200.0, treadmill=True)
     bad, injected = inject_swaps(pose, truth, seed=2)
-    elapsed = []
-    for _ in range(2):  # best of two: a busy test machine should not fail this
-        t0 = time.perf_counter()
-        _, swapped = correct_leg_swaps(bad, None, CFG)
-        elapsed.append(time.perf_counter() - t0)
-    assert min(elapsed) < 1.0, elapsed
+    _, swapped = correct_leg_swaps(bad, None, CFG)
     restored, false = _rates(truth, injected, swapped)
     assert restored >= 99.0 and false <= 0.5
 

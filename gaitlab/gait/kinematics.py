@@ -249,6 +249,20 @@ def _forward_sign(p: Pass) -> float:
     return {"right": 1.0, "left": -1.0}.get(way, float("nan"))
 
 
+def walking_frame(xy: np.ndarray, p: Pass) -> np.ndarray | None:
+    """Roll-corrected image points (n, …, 2) of pass ``p`` in its walking frame with Y **up**: X forward
+    in sagittal passes, X toward the subject's right in frontal ones (one sign per pass, never per
+    frame). None when the pass has no such frame (oblique view, unknown direction)."""
+    if p.view in SAGITTAL_VIEWS:
+        fwd = _forward_sign(p)
+        return xy * np.array([fwd, -1.0]) if np.isfinite(fwd) else None
+    if p.view in FRONTAL_VIEWS:
+        hips_dx = xy[:, LM["right_hip"], 0] - xy[:, LM["left_hip"], 0]
+        right = np.sign(np.nanmedian(hips_dx)) if np.isfinite(hips_dx).any() else 0.0
+        return xy * np.array([right, -1.0]) if right != 0 else None
+    return None
+
+
 def _angle_to_down(v: np.ndarray) -> np.ndarray:
     """Angle (deg) of vectors (…, 2) in an (X forward, Y up) frame to the downward vertical; + = X>0."""
     return np.degrees(np.arctan2(v[..., 0], -v[..., 1]))
@@ -320,18 +334,10 @@ def compute_kinematics(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg:
         n = r.stop - r.start
         if not p.usable or n <= 0:
             continue
-        seg = xy[r]
         cols = {c: np.full((n, 2), np.nan) for c in ANGLE_COLUMNS}
-        if p.view in SAGITTAL_VIEWS:
-            fwd = _forward_sign(p)
-            if np.isfinite(fwd):
-                cols.update(_sagittal(seg * np.array([fwd, -1.0])))
-        elif p.view in FRONTAL_VIEWS:
-            hips_dx = seg[:, LM["right_hip"], 0] - seg[:, LM["left_hip"], 0]
-            # image direction of the subject's right: one sign per pass (no per-frame flipping)
-            right = np.sign(np.nanmedian(hips_dx)) if np.isfinite(hips_dx).any() else 0.0
-            if right != 0:
-                cols.update(_frontal(seg * np.array([right, -1.0])))
+        w = walking_frame(xy[r], p)
+        if w is not None:
+            cols.update(_sagittal(w) if p.view in SAGITTAL_VIEWS else _frontal(w))
         if p.view in SAGITTAL_VIEWS and p.near_side in SIDES:
             leg = np.array(["near" if s == p.near_side else "far" for s in SIDES])
         else:

@@ -1,0 +1,174 @@
+"""Gait events per pass and side: heel strike (HS) and toe off (TO). Pure: arrays in, a DataFrame out.
+
+Methods (CLINICAL.md §3), chosen per pass from its view and ``[events] method``:
+
+* ``zeni`` (sagittal default; Zeni, Richards & Higginson 2008, *Gait Posture* 27:710–714): in the
+  pass's walking frame (X forward), HS at maxima of heel − pelvis along X, TO at minima of
+  foot index − pelvis along X. Pelvis = hip midpoint.
+* ``oconnor`` (sagittal, selectable second opinion; after O'Connor et al. 2007, *Gait Posture*
+  25:469–474, in its common two-marker form): HS at minima of the heel's vertical velocity (fastest
+  descent just before contact), TO at maxima of the foot index's vertical velocity (fastest rise at
+  lift-off). Both sit a little before the true event by construction.
+* ``ankle_height`` (frontal passes, always; Stenum et al. 2024, *PLOS Digit Health* 3:e0000467):
+  vertical image position of one ankle relative to the other. Walking toward the camera the leading
+  foot is nearer and lower in the image, so S's HS is at maxima of (other ankle − S's ankle) height;
+  walking away the sign is reversed. **HS only**: no toe off is defined from a front view.
+
+Rules shared by all methods: peaks need a prominence of at least ``prominence_fraction`` × the
+signal's 5–95 % range within the pass (adaptive to walker size and speed), events of one kind and
+side are at least ``min_event_interval_s`` apart, peak times are refined to a fraction of a sample
+by a parabola through the three samples around the peak, ``hs_offset_s``/``to_offset_s`` are added
+(method bias correction; 0 by default), events within ``edge_margin_s`` of a pass edge (the pass
+edges are also where turns begin and end) are dropped, and each side's HS and TO must alternate
+(of two same-kind events in a row the less prominent one is dropped).
+
+``confidence`` (0–1) = min(1, prominence / median prominence of the same side and kind in the pass)
+× median visibility of the landmarks the method uses over ± 2 samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+
+from ..model import LM, Pass
+from ..pipeline import EventsConfig
+from .filtering import leg_length_px
+from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, walking_frame
+
+#: Column → (unit, definition) of ``events.csv``.
+EVENT_COLUMNS: dict[str, tuple[str, str]] = {
+    "pass_id": ("", "Walking pass the event belongs to."),
+    "view": ("", "View of the pass."),
+    "side": ("", "Subject's side of the foot: left or right."),
+    "leg": ("", "Sagittal passes: near or far leg (far-leg events are usable with their lower confidence)."),
+    "event": ("", "HS = heel strike (initial contact), TO = toe off."),
+    "time_s": ("s", "Event time on the presentation-timestamp clock, refined to a fraction of a frame."),
+    "frame": ("frame", "Decoded video frame nearest to the event."),
+    "confidence": ("", "0–1: peak prominence relative to the pass's typical one × landmark visibility."),
+    "method": ("", "zeni, oconnor or ankle_height (see gaitlab.gait.events)."),
+}
+
+_OTHER = {"left": "right", "right": "left"}
+
+
+def _refine(y: np.ndarray, i: int) -> float:
+    """Sub-sample offset (−0.5…0.5) of the extremum at ``i`` from a parabola through i−1, i, i+1."""
+    a, b, c = y[i - 1], y[i], y[i + 1]
+    den = a - 2.0 * b + c
+    if not np.isfinite(den) or den == 0:
+        return 0.0
+    return float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+
+
+def _peaks(y: np.ndarray, fs: float, cfg: EventsConfig) -> list[tuple[float, float]]:
+    """Maxima of ``y`` (NaN-separated stretches treated apart) as (fractional index, prominence)."""
+    finite = np.isfinite(y)
+    if finite.sum() < 3:
+        return []
+    lo, hi = np.percentile(y[finite], [5, 95])
+    min_prom = cfg.prominence_fraction * (hi - lo)
+    if not min_prom > 0:
+        return []
+    out = []
+    edges = np.flatnonzero(np.diff(np.r_[0, finite.astype(int), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        idx, props = find_peaks(y[a:b], prominence=min_prom, distance=max(1, int(cfg.min_event_interval_s * fs)))
+        for i, prom in zip(idx + a, props["prominences"]):
+            out.append((i + _refine(y, i), float(prom)))
+    return out
+
+
+def _signals(w: np.ndarray, view: str, direction: str, fs: float, method: str) -> dict[tuple[str, str], tuple]:
+    """(side, kind) → (signal whose maxima are the events, landmark indices used)."""
+    sig = {}
+    if view in FRONTAL_VIEWS:
+        sign = 1.0 if direction != "away" else -1.0
+        for s in SIDES:
+            a, o = LM[f"{s}_ankle"], LM[f"{_OTHER[s]}_ankle"]
+            sig[(s, "HS")] = (sign * (w[:, o, 1] - w[:, a, 1]), [a, o])
+        return sig
+    pelvis = 0.5 * (w[:, LM["left_hip"], 0] + w[:, LM["right_hip"], 0])
+    for s in SIDES:
+        heel, toe = LM[f"{s}_heel"], LM[f"{s}_foot_index"]
+        if method == "oconnor":
+            sig[(s, "HS")] = (-np.gradient(w[:, heel, 1]) * fs, [heel])
+            sig[(s, "TO")] = (np.gradient(w[:, toe, 1]) * fs, [toe])
+        else:
+            sig[(s, "HS")] = (w[:, heel, 0] - pelvis, [heel, LM["left_hip"], LM["right_hip"]])
+            sig[(s, "TO")] = (-(w[:, toe, 0] - pelvis), [toe, LM["left_hip"], LM["right_hip"]])
+    return sig
+
+
+def _alternate(ev: list[dict]) -> list[dict]:
+    """Per side, HS and TO alternate: of two same-kind events in a row keep the more prominent."""
+    out = []
+    for s in SIDES:
+        seq = sorted((e for e in ev if e["side"] == s), key=lambda e: e["time_s"])
+        kept: list[dict] = []
+        for e in seq:
+            if kept and kept[-1]["event"] == e["event"] and any(x["event"] != e["event"] for x in seq):
+                if e["_prom"] > kept[-1]["_prom"]:
+                    kept[-1] = e
+                continue
+            kept.append(e)
+        out += kept
+    return out
+
+
+def pass_method(p: Pass, cfg: EventsConfig) -> str:
+    """Event method used for a pass (``""`` when the pass cannot give events)."""
+    if not p.usable:
+        return ""
+    if p.view in FRONTAL_VIEWS:
+        return "ankle_height"
+    return cfg.method if p.view == "sagittal" else ""
+
+
+def detect_events(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg: EventsConfig,
+                  frame_index=None) -> pd.DataFrame:
+    """Events of every usable pass, ordered by time: the columns of :data:`EVENT_COLUMNS`.
+
+    ``t_s`` (N,) even grid (s), ``landmarks`` (N, 33, 4) filtered; ``passes`` index rows of them.
+    """
+    t = np.asarray(t_s, dtype=float)
+    lm = np.asarray(landmarks, dtype=float)
+    fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
+    fs = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else float("nan")
+    roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
+    xy = derotate_xy(lm[..., :2], roll)
+    rows: list[dict] = []
+    for p in passes:
+        method = pass_method(p, cfg)
+        r = slice(max(p.start, 0), min(p.end, len(t)))
+        if not method or r.stop - r.start < 3:
+            continue
+        w = walking_frame(xy[r], p)
+        if w is None:
+            continue
+        legl = np.nanmedian(leg_length_px(lm[r, :, :2]))
+        vis = lm[r, :, 3]
+        t0, t1 = t[r.start] + cfg.edge_margin_s, t[r.stop - 1] - cfg.edge_margin_s
+        found = []
+        for (side, kind), (y, used) in _signals(w / legl, p.view, p.direction, fs, method).items():
+            peaks = _peaks(y, fs, cfg)
+            if not peaks:
+                continue
+            med = float(np.median([pr for _, pr in peaks]))
+            for x, prom in peaks:
+                ts = float(np.interp(x, np.arange(len(y)), t[r])) + (cfg.hs_offset_s if kind == "HS" else cfg.to_offset_s)
+                if not t0 <= ts <= t1:
+                    continue
+                i = int(round(x))
+                v = float(np.nanmedian(vis[max(i - 2, 0):i + 3][:, used])) if used else 1.0
+                found.append({
+                    "pass_id": p.pass_id, "view": p.view, "side": side,
+                    "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
+                    "event": kind, "time_s": ts, "frame": int(fi[r.start + i]),
+                    "confidence": round(min(1.0, prom / med) * (v if np.isfinite(v) else 0.0), 3),
+                    "method": method, "_prom": prom,
+                })
+        rows += _alternate(found)
+    df = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, "_prom"]).drop(columns="_prom")
+    return df.sort_values(["time_s", "side"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,266 @@
+"""Strides from gait events: timing, distances and per-stride angle values (CLINICAL.md §2–§3, §5).
+
+Pure: events, passes, filtered landmarks and per-frame kinematics in; one DataFrame row per stride
+out (``strides.csv``). Formulas (OpenCap gait_analysis conventions):
+
+* a stride of side S runs from S's heel strike to S's next heel strike in the same pass;
+* stride time = HS→next HS; stance = HS→TO (S's toe off inside the stride); swing = TO→next HS;
+* the **step of S ends at S's heel strike**: step time = previous contralateral HS → S's HS; step
+  length = S's heel ahead of the other heel at S's HS (walking direction);
+* double support % = (stance − contralateral swing) / stride × 100, where the contralateral swing is
+  the other foot's TO→HS inside the stride; single support % = contralateral swing / stride × 100;
+* cadence = 120 / stride time (steps/min).
+
+A sagittal stride is kept only when its events are in walking order — S HS < other TO < other HS <
+S TO < S next HS, one of each — with stride time and stance % inside the ``[strides]`` limits;
+otherwise it is dropped and counted (no result rather than a bad result). Frontal passes have heel
+strikes only: strides carry stride/step time and cadence; stance, swing and support are *not
+measurable* (NaN); the frontal quantities use the approximate single-support window of the pipeline
+(``support_phase`` = ``approximate``).
+
+Lengths are in leg lengths (the pass's ``leg_length_percentile`` of the hip–ankle image distance:
+the leg is near-straight in mid-stance) and, with a body height, in metres (leg = 0.491 × height,
+Winter; valid in the walker's plane only, so sagittal passes only).
+
+Angle values come from :func:`gaitlab.gait.kinematics.compute_kinematics` rows of the stride; each
+leg's sagittal angles only from strides in which it is the near leg (NaN otherwise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model import LM, Pass
+from ..pipeline import StridesConfig
+from .filtering import leg_length_px
+from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, walking_frame
+
+_OTHER = {"left": "right", "right": "left"}
+
+#: Column → (unit, definition) of ``strides.csv``.
+STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
+    "pass_id": ("", "Walking pass of the stride."),
+    "view": ("", "View of the pass."),
+    "side": ("", "Subject's side whose heel strikes start and end the stride."),
+    "leg": ("", "Sagittal: near or far leg in this pass (sagittal angles only from near-leg strides)."),
+    "stride": ("", "Index of the stride among this side's strides in the pass, from 0."),
+    "steady": ("", "True unless it is the first or last stride of its side in the pass (CV uses steady strides)."),
+    "support_phase": ("", "measured (sagittal: from toe offs) or approximate (frontal: fixed % window)."),
+    "hs_time_s": ("s", "Heel strike starting the stride."),
+    "to_time_s": ("s", "Toe off of the same foot inside the stride (sagittal only)."),
+    "next_hs_time_s": ("s", "Heel strike ending the stride."),
+    "stride_time_s": ("s", "HS → next HS of the same foot."),
+    "step_time_s": ("s", "Step ending at this stride's HS: previous contralateral HS → this HS."),
+    "stance_time_s": ("s", "HS → TO."),
+    "swing_time_s": ("s", "TO → next HS."),
+    "stance_pct": ("%", "Stance / stride × 100."),
+    "swing_pct": ("%", "Swing / stride × 100."),
+    "double_support_pct": ("%", "(Stance − contralateral swing) / stride × 100 (both initial and terminal double support)."),
+    "single_support_pct": ("%", "Contralateral swing / stride × 100."),
+    "cadence_steps_min": ("steps/min", "120 / stride time."),
+    "step_length_ll": ("leg lengths", "Sagittal: this foot's heel ahead of the other heel at this HS, / leg length."),
+    "stride_length_ll": ("leg lengths", "Sagittal, overground: heel displacement HS → next HS, / leg length."),
+    "speed_ll_s": ("leg lengths/s", "Stride length / stride time."),
+    "step_length_m": ("m", "step_length_ll × 0.491 × height (only with --height-cm)."),
+    "stride_length_m": ("m", "stride_length_ll × 0.491 × height (only with --height-cm)."),
+    "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm)."),
+    "knee_flex_swing_peak_deg": ("deg", "Sagittal, near leg: largest knee flexion in swing (TO → next HS)."),
+    "knee_flex_loading_deg": ("deg", "Sagittal, near leg: largest knee flexion in the loading window (default 0–25 % of the stride)."),
+    "peak_thigh_ext_deg": ("deg", "Sagittal, near leg: −(smallest thigh angle in stance); + = thigh behind vertical."),
+    "peak_swing_thigh_deg": ("deg", "Sagittal, near leg: largest thigh angle in swing (steppage evidence)."),
+    "ankle_late_swing_deg": ("deg", "Sagittal, near leg: mean ankle dorsiflexion over 75–100 % of the stride (foot drop)."),
+    "ankle_peak_df_stance_deg": ("deg", "Sagittal, near leg: largest ankle dorsiflexion in stance."),
+    "trunk_inclination_deg": ("deg", "Sagittal: mean trunk inclination over the stride (+ = forward)."),
+    "pelvic_drop_deg": ("deg", "Frontal: drop of the swing-side hip during this side's stance: obliquity at this HS minus its extreme toward the swing side in 0–40 % of the stride (CLINICAL §3)."),
+    "swing_hip_hiking_deg": ("deg", "Frontal: rise of the swing-side (other) hip above the obliquity at this HS, in 0–40 % of the stride."),
+    "lateral_trunk_lean_deg": ("deg", "Frontal: largest excursion of lateral trunk lean toward this (stance) side from the stride mean, in the single-support window."),
+    "knee_fppa_deg": ("deg", "Frontal: largest knee FPPA of this leg in early stance (default 0–12 % of the stride); + = valgus."),
+    "swing_foot_excursion_hw": ("hip widths", "Frontal: this foot's largest image distance from the line joining its (approximate) toe-off and next heel-strike positions in its swing, / hip width."),
+    "first_frame": ("frame", "Decoded frame of the stride's first heel strike."),
+    "last_frame": ("frame", "Decoded frame of the stride's last heel strike."),
+}
+
+
+def _times(ev: pd.DataFrame, side: str, kind: str) -> np.ndarray:
+    return ev.loc[(ev.side == side) & (ev.event == kind), "time_s"].to_numpy()
+
+
+def _between(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    return x[(x > a) & (x < b)]
+
+
+def _at(t: np.ndarray, y: np.ndarray, ts: float) -> float:
+    """Linear interpolation of y (NaN-aware: NaN if either neighbour is NaN) at time ts."""
+    if not len(t) or not t[0] <= ts <= t[-1]:
+        return float("nan")
+    i = min(int(np.searchsorted(t, ts, side="right")), len(t) - 1)
+    if i == 0 or t[i] == ts:
+        return float(y[i])
+    f = (ts - t[i - 1]) / (t[i] - t[i - 1])
+    return float(y[i - 1] * (1 - f) + y[i] * f)
+
+
+def _window(k: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
+    return k[(k.time_s >= t0) & (k.time_s <= t1)]
+
+
+def _pct_window(k: pd.DataFrame, hs: float, stride: float, lo_hi) -> pd.DataFrame:
+    return _window(k, hs + stride * lo_hi[0] / 100.0, hs + stride * lo_hi[1] / 100.0)
+
+
+def _max(s: pd.Series) -> float:
+    return float(s.max()) if s.notna().any() else float("nan")
+
+
+def _sagittal_values(k: pd.DataFrame, hs, to, nhs, cfg: StridesConfig, near: bool) -> dict:
+    stride = nhs - hs
+    whole = _window(k, hs, nhs)
+    out = {"trunk_inclination_deg": float(whole.trunk_inclination_deg.mean()) if len(whole) else np.nan}
+    if not near:
+        return out
+    stance, swing = _window(k, hs, to), _window(k, to, nhs)
+    late = _pct_window(k, hs, stride, cfg.late_swing_window_pct)
+    thigh_min = stance.thigh_angle_deg.min() if stance.thigh_angle_deg.notna().any() else np.nan
+    out.update({
+        "knee_flex_swing_peak_deg": _max(swing.knee_flexion_deg),
+        "knee_flex_loading_deg": _max(_pct_window(k, hs, stride, cfg.loading_window_pct).knee_flexion_deg),
+        "peak_thigh_ext_deg": -float(thigh_min),
+        "peak_swing_thigh_deg": _max(swing.thigh_angle_deg),
+        "ankle_late_swing_deg": float(late.ankle_dorsiflexion_deg.mean()) if late.ankle_dorsiflexion_deg.notna().any() else np.nan,
+        "ankle_peak_df_stance_deg": _max(stance.ankle_dorsiflexion_deg),
+    })
+    return out
+
+
+def _frontal_values(k: pd.DataFrame, side: str, hs, nhs, cfg: StridesConfig) -> dict:
+    stride = nhs - hs
+    whole = _window(k, hs, nhs)
+    if not len(whole) or whole.pelvic_obliquity_deg.isna().all():
+        return {}
+    ob = _pct_window(k, hs, stride, cfg.pelvic_window_pct).pelvic_obliquity_deg
+    base = float(whole.pelvic_obliquity_deg.iloc[0])
+    # obliquity + = right hip up. Left stance → the right (swing) hip drops = obliquity falls.
+    down, up = (base - ob.min(), ob.max() - base) if side == "left" else (ob.max() - base, base - ob.min())
+    sign = 1.0 if side == "right" else -1.0  # lean + = toward the subject's right → toward the stance side
+    lean = sign * whole.lateral_trunk_lean_deg
+    ss = _pct_window(k, hs, stride, cfg.approx_single_support_pct)
+    exc = sign * ss.lateral_trunk_lean_deg - float(lean.mean())
+    return {
+        "pelvic_drop_deg": float(down), "swing_hip_hiking_deg": float(up),
+        "lateral_trunk_lean_deg": _max(exc),
+        "knee_fppa_deg": _max(_pct_window(k, hs, stride, cfg.fppa_window_pct).knee_fppa_deg),
+    }
+
+
+def _swing_excursion(t: np.ndarray, xy: np.ndarray, side: str, t_to: float, t_hs: float) -> float:
+    """Largest distance of the ankle from its toe-off→heel-strike chord, / hip width (frontal)."""
+    sel = (t >= t_to) & (t <= t_hs)
+    if sel.sum() < 3:
+        return float("nan")
+    a = xy[sel, LM[f"{side}_ankle"]]
+    hw = np.nanmedian(np.linalg.norm(xy[sel, LM["left_hip"]] - xy[sel, LM["right_hip"]], axis=-1))
+    chord = a[-1] - a[0]
+    norm = np.linalg.norm(chord)
+    if not (np.isfinite(norm) and norm > 0 and hw > 0):
+        return float("nan")
+    d = np.abs(chord[0] * (a[:, 1] - a[0, 1]) - chord[1] * (a[:, 0] - a[0, 0])) / norm
+    return float(np.nanmax(d) / hw) if np.isfinite(d).any() else float("nan")
+
+
+def _order_ok(hs, nhs, to_s, hs_o, to_o) -> bool:
+    """S HS < other TO < other HS < S TO < S next HS, one of each."""
+    if len(to_s) != 1 or len(hs_o) != 1 or len(to_o) != 1:
+        return False
+    return hs < to_o[0] < hs_o[0] < to_s[0] < nhs
+
+
+def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, kinematics: pd.DataFrame,
+                    roll_deg: float, cfg: StridesConfig, *, frame_index=None,
+                    height_cm: float | None = None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
+    """Strides of every pass with events.
+
+    Returns the stride table (columns of :data:`STRIDE_COLUMNS`) and, per pass id, counts of
+    candidate strides dropped for inconsistent events: ``{"dropped_order": n, "dropped_range": n}``.
+    """
+    t = np.asarray(t_s, dtype=float)
+    lm = np.asarray(landmarks, dtype=float)
+    fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
+    roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
+    xy_all = derotate_xy(lm[..., :2], roll)
+    leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
+    rows, dropped = [], {}
+    for p in passes:
+        ev = events[events.pass_id == p.pass_id]
+        if not p.usable or ev.empty:
+            continue
+        r = slice(max(p.start, 0), min(p.end, len(t)))
+        tp = t[r]
+        w = walking_frame(xy_all[r], p)
+        legl = float(np.nanpercentile(leg_length_px(lm[r, :, :2]), cfg.leg_length_percentile))
+        kp = kinematics[kinematics.pass_id == p.pass_id]
+        frontal = p.view in FRONTAL_VIEWS
+        counts = {"dropped_order": 0, "dropped_range": 0}
+        for side in SIDES:
+            hs_s, other = _times(ev, side, "HS"), _OTHER[side]
+            hs_o = _times(ev, other, "HS")
+            k = kp[kp.side == side]
+            pass_rows = []
+            for hs, nhs in zip(hs_s[:-1], hs_s[1:]):
+                stride = nhs - hs
+                row = {c: np.nan for c in STRIDE_COLUMNS}
+                prev_o = hs_o[hs_o < hs]
+                row.update({
+                    "pass_id": p.pass_id, "view": p.view, "side": side,
+                    "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
+                    "support_phase": "approximate" if frontal else "measured",
+                    "hs_time_s": hs, "next_hs_time_s": nhs, "stride_time_s": stride,
+                    "step_time_s": hs - prev_o[-1] if len(prev_o) and hs - prev_o[-1] < stride else np.nan,
+                    "cadence_steps_min": 120.0 / stride,
+                    "first_frame": int(fi[r.start + np.argmin(np.abs(tp - hs))]),
+                    "last_frame": int(fi[r.start + np.argmin(np.abs(tp - nhs))]),
+                })
+                if not cfg.min_stride_s <= stride <= cfg.max_stride_s:
+                    counts["dropped_range"] += 1
+                    continue
+                if frontal:
+                    row.update(_frontal_values(k, side, hs, nhs, cfg))
+                    to_approx = hs + stride * cfg.approx_toe_off_pct / 100.0
+                    row["swing_foot_excursion_hw"] = _swing_excursion(tp, xy_all[r], side, to_approx, nhs)
+                else:
+                    to_s = _between(_times(ev, side, "TO"), hs, nhs)
+                    hs_o_in = _between(hs_o, hs, nhs)
+                    to_o = _between(_times(ev, other, "TO"), hs, nhs)
+                    if not _order_ok(hs, nhs, to_s, hs_o_in, to_o):
+                        counts["dropped_order"] += 1
+                        continue
+                    to = float(to_s[0])
+                    stance, swing_o = to - hs, hs_o_in[0] - to_o[0]
+                    stance_pct = 100.0 * stance / stride
+                    if not cfg.min_stance_pct <= stance_pct <= cfg.max_stance_pct:
+                        counts["dropped_range"] += 1
+                        continue
+                    row.update({
+                        "to_time_s": to, "stance_time_s": stance, "swing_time_s": nhs - to,
+                        "stance_pct": stance_pct, "swing_pct": 100.0 - stance_pct,
+                        "double_support_pct": 100.0 * (stance - swing_o) / stride,
+                        "single_support_pct": 100.0 * swing_o / stride,
+                    })
+                    if w is not None:
+                        heel, heel_o = w[:, LM[f"{side}_heel"], 0], w[:, LM[f"{other}_heel"], 0]
+                        row["step_length_ll"] = (_at(tp, heel, hs) - _at(tp, heel_o, hs)) / legl
+                        if not p.treadmill:
+                            row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
+                            row["speed_ll_s"] = row["stride_length_ll"] / stride
+                    row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
+                pass_rows.append(row)
+            for i, row in enumerate(pass_rows):
+                row["stride"] = i
+                row["steady"] = 0 < i < len(pass_rows) - 1
+            rows += pass_rows
+        dropped[p.pass_id] = counts
+    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+    for c in ("step_length", "stride_length"):
+        df[f"{c}_m"] = df[f"{c}_ll"] * leg_m
+    df["speed_m_s"] = df["speed_ll_s"] * leg_m
+    return df.sort_values(["hs_time_s", "side"], kind="stable").reset_index(drop=True), dropped

@@ -1,0 +1,95 @@
+"""Gait events (Zeni, O'Connor, frontal ankle height) against the generated walker's true contacts."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gaitgen import generate_walk, make_pass
+from gaitlab.gait.events import detect_events
+from gaitlab.gait.filtering import passes_on_grid, prepare
+from gaitlab.pipeline import load_pipeline
+
+CFG = load_pipeline()
+
+
+def _events(view, direction, fps, *, method="zeni", duration_s=None, noise=False, seed=0):
+    pose, truth = generate_walk(view, direction, fps=fps, duration_s=duration_s, noise=noise, seed=seed)
+    p = make_pass(pose, truth)
+    if view == "side":
+        p = replace(p, near_side=truth.near_side)
+    prep = prepare(pose, CFG.filter)
+    gp = passes_on_grid([p], pose.t_s, prep.t_s)
+    ev = detect_events(prep.t_s, prep.landmarks, gp, 0.0, replace(CFG.events, method=method), prep.frame_index)
+    return ev, truth, gp[0]
+
+
+def _match(ev, truth, p, kind, edge=0.3):
+    """(detections, truths inside the scoring window, errors s of matched pairs)."""
+    true = truth.heel_strike_s if kind == "HS" else truth.toe_off_s
+    errs, n_true, n_det = [], 0, 0
+    for side in ("left", "right"):
+        det = ev[(ev.event == kind) & (ev.side == side)].time_s.to_numpy()
+        tt = np.asarray(true[side])
+        tt = tt[(tt > p.start_s + edge) & (tt < p.end_s - edge)]
+        n_true += len(tt)
+        n_det += len(det)
+        errs += [det[np.argmin(np.abs(det - x))] - x for x in tt if len(det)]
+    return n_det, n_true, np.array(errs)
+
+
+@pytest.mark.parametrize("direction", ["left", "right"])
+@pytest.mark.parametrize("fps", [30, 60])
+def test_zeni_finds_every_contact_within_its_known_bias(direction, fps):
+    ev, truth, p = _events("side", direction, fps, duration_s=6)
+    for kind in ("HS", "TO"):
+        n_det, n_true, err = _match(ev, truth, p, kind)
+        assert n_det == n_true >= 8
+        assert np.abs(err).max() < 0.05, (kind, err)  # 1.5 frames at 30 fps
+    # Zeni's known bias on exact points: heel strikes early, toe offs late (Zeni 2008)
+    assert _match(ev, truth, p, "HS")[2].mean() < 0 < _match(ev, truth, p, "TO")[2].mean()
+
+
+def test_events_alternate_and_respect_the_edge_margin():
+    ev, truth, p = _events("side", "right", 30, duration_s=6, noise=True, seed=3)
+    assert ev.time_s.min() >= p.start_s + CFG.events.edge_margin_s
+    assert ev.time_s.max() <= p.end_s - CFG.events.edge_margin_s
+    for side, g in ev.groupby("side"):
+        kinds = g.sort_values("time_s").event.to_list()
+        assert all(a != b for a, b in zip(kinds, kinds[1:])), kinds
+    assert set(ev.leg[ev.side == truth.near_side]) == {"near"}
+    assert ev.confidence.between(0, 1).all()
+
+
+def test_noisy_walk_events_stay_close():
+    ev, truth, p = _events("side", "left", 30, duration_s=6, noise=True, seed=1)
+    for kind in ("HS", "TO"):
+        n_det, n_true, err = _match(ev, truth, p, kind)
+        assert n_det == n_true
+        assert np.abs(err).mean() < 0.05, (kind, err)
+
+
+def test_oconnor_is_selectable():
+    """Selection and bookkeeping only: the generated walker's foot heights are not realistic enough to
+    score a velocity method; its accuracy is measured on motion capture (benchmarks/validate_mocap.py)."""
+    ev, truth, p = _events("side", "right", 60, method="oconnor", duration_s=6)
+    assert set(ev.method) == {"oconnor"}
+    for kind in ("HS", "TO"):
+        n_det, n_true, _ = _match(ev, truth, p, kind)
+        assert abs(n_det - n_true) <= 1
+
+
+def test_frontal_pass_gives_heel_strikes_only():
+    ev, truth, p = _events("front", "away", 30)
+    assert set(ev.event) == {"HS"} and set(ev.method) == {"ankle_height"}
+    n_det, n_true, err = _match(ev, truth, p, "HS")
+    assert n_det == n_true >= 4
+    assert np.abs(err).max() < 0.07, err
+
+
+def test_unusable_pass_gives_no_events():
+    pose, truth = generate_walk("side", "right", fps=30, duration_s=4)
+    p = replace(make_pass(pose, truth), usable=False, reason="turn")
+    prep = prepare(pose, CFG.filter)
+    ev = detect_events(prep.t_s, prep.landmarks, passes_on_grid([p], pose.t_s, prep.t_s), 0.0, CFG.events)
+    assert ev.empty and list(ev.columns)[:5] == ["pass_id", "view", "side", "leg", "event"]
