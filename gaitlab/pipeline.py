@@ -228,6 +228,7 @@ class MetricsConfig:
     min_strides_symmetry: int  # temporal asymmetry: strides per side
     min_strides_cv: int  # variability: steady strides (first and last of each pass excluded)
     min_strides_angles: int  # angle metrics: near-leg strides per side
+    pelvic_from_landmarks: bool  # report pelvic drop / hip hiking from hip landmarks (not validated: see metrics.PELVIC)
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,12 @@ def test_gates_pass_on_a_good_recording_and_fail_with_reasons():
     lm[:, :, 1] *= 0.2  # a walker 130 px tall
     gates = evaluate_gates(lm, passes, pd.DataFrame(), 30.0, 0.0, CFG.quality)
     assert "px tall" in failed_reason(gates, ("angles",))
+
+
+def test_pelvic_drop_is_not_measurable_from_landmarks_unless_asked():
+    s = _strides(view="frontal_toward").assign(pelvic_drop_deg=3.0, knee_fppa_deg=4.0)
+    m = compute_metrics(s, [], CFG.metrics, seed=1, fps=30.0)
+    assert "pelvic obliquity" in _metric(m, "pelvic_drop_deg", "left").reason
+    assert _metric(m, "knee_fppa_deg", "left").measurable
+    m = compute_metrics(s, [], replace(CFG.metrics, pelvic_from_landmarks=True), seed=1, fps=30.0)
+    assert _metric(m, "pelvic_drop_deg", "left").value == pytest.approx(3.0)

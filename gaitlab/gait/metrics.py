@@ -77,6 +77,12 @@ SPECS: tuple[_Spec, ...] = (
     _Spec("knee_fppa_deg", "deg", _NAN2, "frontal"),
     _Spec("swing_foot_excursion_hw", "hip widths", _NAN2, "frontal"),
 )
+#: Pelvic obliquity excursions: MediaPipe's hip landmarks were measured not to follow true pelvic
+#: obliquity on rendered front views (true ±10° → slope ≤ 0.06, issue 5 §6), so these are *not
+#: measurable* unless the pipeline says otherwise (``[metrics] pelvic_from_landmarks``).
+PELVIC = ("pelvic_drop_deg", "swing_hip_hiking_deg")
+PELVIC_REASON = ("pose landmarks do not follow pelvic obliquity (hips moved ≤ 6 % of a true ±10° tilt on rendered "
+                 "front views); an image-based measure is not validated yet")
 #: Pooled (side = both) metrics.
 BOTH = ("cadence_steps_min", "speed_ll_s", "speed_m_s", "trunk_inclination_deg")
 _BOTH_NORMAL = {"cadence_steps_min": (100.0, 120.0), "trunk_inclination_deg": (-5.0, 5.0)}
@@ -153,6 +159,8 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
         for side in SIDES:
             reason = _view_reason(spec.kind, strides, side, height_cm) or \
                 failed_reason(gates, _groups(spec.kind, side, spec.vertical))
+            if spec.column in PELVIC and not cfg.pelvic_from_landmarks and not reason:
+                reason = PELVIC_REASON
             est = mean_ci(_values(strides, side, spec), level=cfg.ci_level, min_n=min_n)
             t.add(spec.column, side, est, spec.unit, spec.normal, reason)
     for col in BOTH:
