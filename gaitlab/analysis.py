@@ -264,7 +264,8 @@ def analyze(
     events = detect_events(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.events,
                            frame_index=prepared.frame_index)
     strides, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
-                                       frame_index=prepared.frame_index, height_cm=height_cm)
+                                       frame_index=prepared.frame_index, height_cm=height_cm,
+                                       image_center_px=(pose.width_px / 2.0, pose.height_px / 2.0))
     warnings += _stride_warnings(grid_passes, events, strides, dropped)
     gates = evaluate_gates(prepared.landmarks, grid_passes, strides, pose.fps, roll, cfg.quality)
     warnings += gate_warnings(gates, pose.fps, cfg.quality)

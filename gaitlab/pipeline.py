@@ -200,6 +200,8 @@ class StridesConfig:
     pelvic_window_pct: tuple[float, float]  # pelvic drop / hip hiking: extreme within this stride % range
     fppa_window_pct: tuple[float, float]  # knee FPPA: peak within this stride % range (0–20 % of stance)
     approx_toe_off_pct: float  # frontal passes: toe off assumed at this stride % (swing-foot excursion)
+    perspective_min_steps: int  # step-length perspective correction needs this many steps in the pass
+    perspective_min_spread_ll: float  # ... spread along the walkway by at least this SD (leg lengths)
 
 
 @dataclass(frozen=True)

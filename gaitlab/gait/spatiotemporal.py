@@ -59,7 +59,8 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "double_support_pct": ("%", "(Stance − contralateral swing) / stride × 100 (both initial and terminal double support)."),
     "single_support_pct": ("%", "Contralateral swing / stride × 100."),
     "cadence_steps_min": ("steps/min", "120 / stride time."),
-    "step_length_ll": ("leg lengths", "Sagittal: this foot's heel ahead of the other heel at this HS, / leg length."),
+    "step_length_ll": ("leg lengths", "Sagittal: this foot's heel ahead of the other heel at this HS, / leg length; "
+                                      "corrected for perspective (near and far heel at different depths) when the pass allows."),
     "stride_length_ll": ("leg lengths", "Sagittal, overground: heel displacement HS → next HS, / leg length."),
     "speed_ll_s": ("leg lengths/s", "Stride length / stride time."),
     "step_length_m": ("m", "step_length_ll × 0.491 × height (only with --height-cm)."),
@@ -175,10 +176,38 @@ def _order_ok(hs, nhs, to_s, hs_o, to_o) -> bool:
     return hs < to_o[0] < hs_o[0] < to_s[0] < nhs
 
 
+def correct_step_perspective(rows: list[dict], min_steps: int, min_spread_ll: float) -> bool:
+    """Remove the perspective bias of sagittal step lengths of one pass, in place.
+
+    The near foot is closer to the camera than the far foot by about the step width, so its image
+    offset from the principal point is magnified relative to the far foot's: a step of the near leg
+    measured at image position u (walking direction, leg lengths from the image centre) reads
+    ``+k·u`` too long and one of the far leg ``−k·u`` too short (k ≈ focal · 2 · half step width /
+    depth², unknown). Least squares on ``step = a + s·d + s·k·u`` (s = +1 near, −1 far; d absorbs
+    a true left/right difference) gives k; ``s·k·u`` is subtracted. Needs ``min_steps`` steps with
+    both legs and positions spread by ``min_spread_ll`` (otherwise nothing changes; False).
+    """
+    ok = [r for r in rows if np.isfinite(r["step_length_ll"]) and np.isfinite(r.get("_u", np.nan))]
+    s = np.array([1.0 if r["leg"] == "near" else -1.0 for r in ok])
+    if len(ok) < min_steps or len(set(s)) < 2:
+        return False
+    u = np.array([r["_u"] for r in ok])
+    if np.std(u) < min_spread_ll:
+        return False
+    y = np.array([r["step_length_ll"] for r in ok])
+    (_, _, k), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(s), s, s * u]), y, rcond=None)
+    for r, si, ui in zip(ok, s, u):
+        r["step_length_ll"] -= si * k * ui
+    return True
+
+
 def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, kinematics: pd.DataFrame,
                     roll_deg: float, cfg: StridesConfig, *, frame_index=None,
-                    height_cm: float | None = None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
+                    height_cm: float | None = None, image_center_px=None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
     """Strides of every pass with events.
+
+    ``image_center_px`` (x, y): the principal point, for the perspective correction of step lengths
+    (:func:`correct_step_perspective`; skipped when None).
 
     Returns the stride table (columns of :data:`STRIDE_COLUMNS`) and, per pass id, counts of
     candidate strides dropped for inconsistent events: ``{"dropped_order": n, "dropped_range": n}``.
@@ -188,6 +217,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
     roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
     xy_all = derotate_xy(lm[..., :2], roll)
+    centre = None if image_center_px is None else derotate_xy(np.asarray(image_center_px, float), roll)
     leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
     rows, dropped = [], {}
     for p in passes:
@@ -201,6 +231,10 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
         kp = kinematics[kinematics.pass_id == p.pass_id]
         frontal = p.view in FRONTAL_VIEWS
         counts = {"dropped_order": 0, "dropped_range": 0}
+        pass_steps: list[dict] = []
+        cx = None  # principal point along the walking direction (sagittal)
+        if centre is not None and w is not None and not frontal:
+            cx = float(walking_frame(np.broadcast_to(centre, (1, 33, 2)), p)[0, 0, 0])
         for side in SIDES:
             hs_s, other = _times(ev, side, "HS"), _OTHER[side]
             hs_o = _times(ev, other, "HS")
@@ -249,6 +283,8 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                     if w is not None:
                         heel, heel_o = w[:, LM[f"{side}_heel"], 0], w[:, LM[f"{other}_heel"], 0]
                         row["step_length_ll"] = (_at(tp, heel, hs) - _at(tp, heel_o, hs)) / legl
+                        if cx is not None:
+                            row["_u"] = (0.5 * (_at(tp, heel, hs) + _at(tp, heel_o, hs)) - cx) / legl
                         if not p.treadmill:
                             row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
@@ -258,8 +294,11 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                 row["stride"] = i
                 row["steady"] = 0 < i < len(pass_rows) - 1
             rows += pass_rows
+            pass_steps += pass_rows
+        if p.view == "sagittal":
+            correct_step_perspective(pass_steps, cfg.perspective_min_steps, cfg.perspective_min_spread_ll)
         dropped[p.pass_id] = counts
-    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))  # drops the helper key "_u"
     for c in ("step_length", "stride_length"):
         df[f"{c}_m"] = df[f"{c}_ll"] * leg_m
     df["speed_m_s"] = df["speed_ll_s"] * leg_m
