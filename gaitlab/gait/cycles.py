@@ -43,8 +43,8 @@ CYCLE_SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
 
 def compute_cycles(strides: pd.DataFrame, kinematics: pd.DataFrame) -> pd.DataFrame:
     """Long-form cycles: one row per (stride, quantity, cycle %)."""
-    blocks = []
-    groups = {key: g for key, g in kinematics.groupby(["pass_id", "side"])}
+    groups = {key: (g.time_s.to_numpy(dtype=float), g) for key, g in kinematics.groupby(["pass_id", "side"])}
+    parts: dict[str, list] = {c: [] for c in CYCLE_COLUMNS}
     for s in strides.itertuples(index=False):
         frontal = s.view in FRONTAL_VIEWS
         if not frontal and s.leg == "far":
@@ -52,20 +52,20 @@ def compute_cycles(strides: pd.DataFrame, kinematics: pd.DataFrame) -> pd.DataFr
         else:
             cols = FRONTAL_COLUMNS if frontal else SAGITTAL_COLUMNS
             quantities = tuple(q for q in CYCLE_QUANTITIES if q in cols)
-        k = groups.get((s.pass_id, s.side))
-        if k is None or len(k) < 2:
+        got = groups.get((s.pass_id, s.side))
+        if got is None or len(got[0]) < 2:
             continue
-        tk = k.time_s.to_numpy()
+        tk, k = got
         tq = s.hs_time_s + CYCLE_PCT / 100.0 * (s.next_hs_time_s - s.hs_time_s)
         for q in quantities:
-            v = np.interp(tq, tk, k[q].to_numpy(), left=np.nan, right=np.nan)
-            blocks.append(pd.DataFrame({
-                "pass_id": s.pass_id, "side": s.side, "stride": s.stride, "view": s.view,
-                "cycle_pct": CYCLE_PCT, "quantity": q, "value_deg": v,
-            }))
-    if not blocks:
+            parts["value_deg"].append(np.interp(tq, tk, k[q].to_numpy(dtype=float), left=np.nan, right=np.nan))
+            parts["quantity"].append(np.full(len(CYCLE_PCT), q, dtype=object))
+            for c, v in (("pass_id", s.pass_id), ("side", s.side), ("stride", s.stride), ("view", s.view)):
+                parts[c].append(np.full(len(CYCLE_PCT), v, dtype=object if isinstance(v, str) else None))
+            parts["cycle_pct"].append(CYCLE_PCT)
+    if not parts["value_deg"]:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CYCLE_COLUMNS})
-    return pd.concat(blocks, ignore_index=True)[list(CYCLE_COLUMNS)]
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})[list(CYCLE_COLUMNS)]
 
 
 def summarise_cycles(cycles: pd.DataFrame) -> pd.DataFrame:

@@ -102,55 +102,58 @@ def _at(t: np.ndarray, y: np.ndarray, ts: float) -> float:
     return float(y[i - 1] * (1 - f) + y[i] * f)
 
 
-def _window(k: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
-    return k[(k.time_s >= t0) & (k.time_s <= t1)]
+class _Curves:
+    """One side's per-frame angles of one pass as arrays, sliced by time (fast per-stride windows)."""
+
+    def __init__(self, k: pd.DataFrame):
+        self.t = k.time_s.to_numpy(dtype=float)
+        self.cols = {c: k[c].to_numpy(dtype=float) for c in k.columns if c.endswith("_deg")}
+
+    def win(self, col: str, t0: float, t1: float) -> np.ndarray:
+        return self.cols[col][np.searchsorted(self.t, t0, "left"):np.searchsorted(self.t, t1, "right")]
+
+    def pct(self, col: str, hs: float, stride: float, lo_hi) -> np.ndarray:
+        return self.win(col, hs + stride * lo_hi[0] / 100.0, hs + stride * lo_hi[1] / 100.0)
 
 
-def _pct_window(k: pd.DataFrame, hs: float, stride: float, lo_hi) -> pd.DataFrame:
-    return _window(k, hs + stride * lo_hi[0] / 100.0, hs + stride * lo_hi[1] / 100.0)
+def _nan(fn, a: np.ndarray) -> float:
+    """fn (np.nanmax, np.nanmin, np.nanmean) of ``a``; NaN when it holds no finite value."""
+    return float(fn(a)) if np.isfinite(a).any() else float("nan")
 
 
-def _max(s: pd.Series) -> float:
-    return float(s.max()) if s.notna().any() else float("nan")
-
-
-def _sagittal_values(k: pd.DataFrame, hs, to, nhs, cfg: StridesConfig, near: bool) -> dict:
+def _sagittal_values(k: _Curves, hs, to, nhs, cfg: StridesConfig, near: bool) -> dict:
     stride = nhs - hs
-    whole = _window(k, hs, nhs)
-    out = {"trunk_inclination_deg": float(whole.trunk_inclination_deg.mean()) if len(whole) else np.nan}
+    out = {"trunk_inclination_deg": _nan(np.nanmean, k.win("trunk_inclination_deg", hs, nhs))}
     if not near:
         return out
-    stance, swing = _window(k, hs, to), _window(k, to, nhs)
-    late = _pct_window(k, hs, stride, cfg.late_swing_window_pct)
-    thigh_min = stance.thigh_angle_deg.min() if stance.thigh_angle_deg.notna().any() else np.nan
     out.update({
-        "knee_flex_swing_peak_deg": _max(swing.knee_flexion_deg),
-        "knee_flex_loading_deg": _max(_pct_window(k, hs, stride, cfg.loading_window_pct).knee_flexion_deg),
-        "peak_thigh_ext_deg": -float(thigh_min),
-        "peak_swing_thigh_deg": _max(swing.thigh_angle_deg),
-        "ankle_late_swing_deg": float(late.ankle_dorsiflexion_deg.mean()) if late.ankle_dorsiflexion_deg.notna().any() else np.nan,
-        "ankle_peak_df_stance_deg": _max(stance.ankle_dorsiflexion_deg),
+        "knee_flex_swing_peak_deg": _nan(np.nanmax, k.win("knee_flexion_deg", to, nhs)),
+        "knee_flex_loading_deg": _nan(np.nanmax, k.pct("knee_flexion_deg", hs, stride, cfg.loading_window_pct)),
+        "peak_thigh_ext_deg": -_nan(np.nanmin, k.win("thigh_angle_deg", hs, to)),
+        "peak_swing_thigh_deg": _nan(np.nanmax, k.win("thigh_angle_deg", to, nhs)),
+        "ankle_late_swing_deg": _nan(np.nanmean, k.pct("ankle_dorsiflexion_deg", hs, stride, cfg.late_swing_window_pct)),
+        "ankle_peak_df_stance_deg": _nan(np.nanmax, k.win("ankle_dorsiflexion_deg", hs, to)),
     })
     return out
 
 
-def _frontal_values(k: pd.DataFrame, side: str, hs, nhs, cfg: StridesConfig) -> dict:
+def _frontal_values(k: _Curves, side: str, hs, nhs, cfg: StridesConfig) -> dict:
     stride = nhs - hs
-    whole = _window(k, hs, nhs)
-    if not len(whole) or whole.pelvic_obliquity_deg.isna().all():
+    whole = k.win("pelvic_obliquity_deg", hs, nhs)
+    if not len(whole) or not np.isfinite(whole[0]):
         return {}
-    ob = _pct_window(k, hs, stride, cfg.pelvic_window_pct).pelvic_obliquity_deg
-    base = float(whole.pelvic_obliquity_deg.iloc[0])
+    ob = k.pct("pelvic_obliquity_deg", hs, stride, cfg.pelvic_window_pct)
+    base = float(whole[0])
     # obliquity + = right hip up. Left stance → the right (swing) hip drops = obliquity falls.
-    down, up = (base - ob.min(), ob.max() - base) if side == "left" else (ob.max() - base, base - ob.min())
+    lo, hi = _nan(np.nanmin, ob), _nan(np.nanmax, ob)
+    down, up = (base - lo, hi - base) if side == "left" else (hi - base, base - lo)
     sign = 1.0 if side == "right" else -1.0  # lean + = toward the subject's right → toward the stance side
-    lean = sign * whole.lateral_trunk_lean_deg
-    ss = _pct_window(k, hs, stride, cfg.approx_single_support_pct)
-    exc = sign * ss.lateral_trunk_lean_deg - float(lean.mean())
+    lean_mean = _nan(np.nanmean, sign * k.win("lateral_trunk_lean_deg", hs, nhs))
+    exc = sign * k.pct("lateral_trunk_lean_deg", hs, stride, cfg.approx_single_support_pct) - lean_mean
     return {
-        "pelvic_drop_deg": float(down), "swing_hip_hiking_deg": float(up),
-        "lateral_trunk_lean_deg": _max(exc),
-        "knee_fppa_deg": _max(_pct_window(k, hs, stride, cfg.fppa_window_pct).knee_fppa_deg),
+        "pelvic_drop_deg": down, "swing_hip_hiking_deg": up,
+        "lateral_trunk_lean_deg": _nan(np.nanmax, exc),
+        "knee_fppa_deg": _nan(np.nanmax, k.pct("knee_fppa_deg", hs, stride, cfg.fppa_window_pct)),
     }
 
 
@@ -238,7 +241,8 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
         for side in SIDES:
             hs_s, other = _times(ev, side, "HS"), _OTHER[side]
             hs_o = _times(ev, other, "HS")
-            k = kp[kp.side == side]
+            k = _Curves(kp[kp.side == side].sort_values("time_s"))
+            to_all, to_other = _times(ev, side, "TO"), _times(ev, other, "TO")
             pass_rows = []
             for hs, nhs in zip(hs_s[:-1], hs_s[1:]):
                 stride = nhs - hs
@@ -262,9 +266,9 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                     to_approx = hs + stride * cfg.approx_toe_off_pct / 100.0
                     row["swing_foot_excursion_hw"] = _swing_excursion(tp, xy_all[r], side, to_approx, nhs)
                 else:
-                    to_s = _between(_times(ev, side, "TO"), hs, nhs)
+                    to_s = _between(to_all, hs, nhs)
                     hs_o_in = _between(hs_o, hs, nhs)
-                    to_o = _between(_times(ev, other, "TO"), hs, nhs)
+                    to_o = _between(to_other, hs, nhs)
                     if not _order_ok(hs, nhs, to_s, hs_o_in, to_o):
                         counts["dropped_order"] += 1
                         continue
