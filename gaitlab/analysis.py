@@ -204,6 +204,7 @@ def analyze(
     pipeline: str | Path | PipelineConfig | None = None,
     view: str = "auto",
     height_cm: float | None = None,
+    belt_speed_m_s: float | None = None,
     keypoints: str | Path | None = None,
     person_hint: str | None = None,
     capture_fps: float | None = None,
@@ -224,7 +225,7 @@ def analyze(
     hint = parse_person_hint(person_hint)
     if chunks < 1:
         raise ConfigError(f"--chunks must be 1 or more, not {chunks}.")
-    source: dict[str, Any] = {"height_cm": height_cm}
+    source: dict[str, Any] = {"height_cm": height_cm, "belt_speed_m_s": belt_speed_m_s}
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if keypoints is not None:
@@ -265,7 +266,8 @@ def analyze(
                            frame_index=prepared.frame_index)
     strides, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
                                        frame_index=prepared.frame_index, height_cm=height_cm,
-                                       image_center_px=(pose.width_px / 2.0, pose.height_px / 2.0))
+                                       image_center_px=(pose.width_px / 2.0, pose.height_px / 2.0),
+                                       belt_speed_m_s=belt_speed_m_s)
     warnings += _stride_warnings(grid_passes, events, strides, dropped)
     gates = evaluate_gates(prepared.landmarks, grid_passes, strides, pose.fps, roll, cfg.quality)
     warnings += gate_warnings(gates, pose.fps, cfg.quality)

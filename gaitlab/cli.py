@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--view", choices=["auto", "sagittal", "frontal"], default="auto",
                    help="force the view family when automatic detection is wrong")
     a.add_argument("--height-cm", type=_positive(float), help="walker's height, for metres (scale rule in CLINICAL.md §5)")
+    a.add_argument("--belt-speed", type=_positive(float), metavar="M_S",
+                   help="treadmill belt speed in m/s (a treadmill clip's speed and stride length come only from it)")
     a.add_argument("--keypoints", help="use these keypoints instead of running pose: a gaitlab landmarks.csv or an OpenPose BODY_25 JSON folder")
     a.add_argument("--person-hint", help="X,Y[@T]: the walker is near pixel (X, Y) of the upright frame at T seconds")
     a.add_argument("--capture-fps", type=_positive(float), help="capture frame rate of a slow-motion clip (e.g. 240)")
@@ -95,7 +97,8 @@ def _analyze(args) -> int:
     bar = None if args.quiet else _ProgressBar()
     try:
         result = analyze(
-            args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm, keypoints=args.keypoints,
+            args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm,
+            belt_speed_m_s=args.belt_speed, keypoints=args.keypoints,
             person_hint=args.person_hint, capture_fps=args.capture_fps, time_scale=args.time_scale,
             use_cache=not args.no_cache, chunks=args.chunks, progress=bar,
         )

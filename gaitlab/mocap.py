@@ -125,8 +125,8 @@ def read_trc(path: str | Path) -> MarkerData:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     if len(lines) < 6 or not lines[0].startswith("PathFileType"):
         raise MocapError(f"{path.name} is not an OpenSim .trc file (no PathFileType header)")
-    keys = lines[1].split("\t")
-    vals = lines[2].split("\t")
+    keys = [k for k in lines[1].split("\t") if k.strip()]
+    vals = [v for v in lines[2].split("\t") if v.strip()]  # some writers separate values by several tabs
     meta = {k.strip(): v.strip() for k, v in zip(keys, vals)}
     units = meta.get("Units", "mm").lower()
     scale = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}.get(units)

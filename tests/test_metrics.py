@@ -24,7 +24,7 @@ def _strides(n_per_side=12, *, stance_l=0.66, stance_r=0.60, view="sagittal", se
             st = stance + rng.normal(0, 0.01)
             row = {c: np.nan for c in STRIDE_COLUMNS}
             row.update(pass_id=1 + i // 6, view=view, side=side, leg="near" if side == "right" else "far",
-                       stride=i % 6, steady=0 < i % 6 < 5, stride_time_s=stride, step_time_s=stride / 2,
+                       stride=i % 6, steady=0 < i % 6 < 5, treadmill=False, stride_time_s=stride, step_time_s=stride / 2,
                        cadence_steps_min=120 / stride, trunk_inclination_deg=2.0)
             if view == "sagittal":
                 row.update(stance_time_s=st, swing_time_s=stride - st, stance_pct=100 * st / stride,

@@ -116,3 +116,14 @@ def test_perspective_of_near_and_far_heel_is_removed_from_step_lengths(direction
     r, f = (x.groupby("side").step_length_ll for x in (raw, fixed))
     assert r.std().min() > 0.1 and abs(np.log(r.mean().right / r.mean().left)) > 0.08
     assert f.std().max() < 0.02 and abs(np.log(f.mean().right / f.mean().left)) < 0.02
+
+
+def test_treadmill_speed_comes_from_the_belt_only():
+    t, lm, p = _scene()
+    p = Pass(pass_id=1, start=0, end=len(t), start_s=0.0, end_s=t[-1], direction="none", facing="right",
+             view="sagittal", treadmill=True, near_side="right")
+    st, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG)
+    assert st.treadmill.all() and st.speed_ll_s.isna().all() and st.stride_length_ll.isna().all()
+    st, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG, belt_speed_m_s=1.2, height_cm=170)
+    assert st.speed_m_s.tolist() == pytest.approx([1.2] * 4)
+    assert st.stride_length_m.tolist() == pytest.approx([1.2] * 4)  # 1 s strides

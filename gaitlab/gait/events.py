@@ -5,10 +5,10 @@ Methods (CLINICAL.md §3), chosen per pass from its view and ``[events] method``
 * ``zeni`` (sagittal default; Zeni, Richards & Higginson 2008, *Gait Posture* 27:710–714): in the
   pass's walking frame (X forward), HS at maxima of heel − pelvis along X, TO at minima of
   foot index − pelvis along X. Pelvis = hip midpoint.
-* ``oconnor`` (sagittal, selectable second opinion; after O'Connor et al. 2007, *Gait Posture*
-  25:469–474, in its common two-marker form): HS at minima of the heel's vertical velocity (fastest
-  descent just before contact), TO at maxima of the foot index's vertical velocity (fastest rise at
-  lift-off). Both sit a little before the true event by construction.
+* ``oconnor`` (sagittal, selectable second opinion; O'Connor et al. 2007, *Gait Posture* 25:469–474,
+  foot-velocity algorithm): foot centre = heel–foot-index midpoint; its forward-velocity peaks mark
+  mid-swing; HS = the lowest vertical velocity in the half stride after each (the foot's fastest
+  descent), TO = the highest vertical velocity in the half stride before (its fastest rise).
 * ``ankle_height`` (frontal passes, always; Stenum et al. 2024, *PLOS Digit Health* 3:e0000467):
   vertical image position of one ankle relative to the other. Walking toward the camera the leading
   foot is nearer and lower in the image, so S's HS is at maxima of (other ankle − S's ankle) height;
@@ -80,25 +80,44 @@ def _peaks(y: np.ndarray, fs: float, cfg: EventsConfig) -> list[tuple[float, flo
     return out
 
 
-def _signals(w: np.ndarray, view: str, direction: str, fs: float, method: str) -> dict[tuple[str, str], tuple]:
-    """(side, kind) → (signal whose maxima are the events, landmark indices used)."""
-    sig = {}
-    if view in FRONTAL_VIEWS:
-        sign = 1.0 if direction != "away" else -1.0
+def _oconnor(w: np.ndarray, side: str, fs: float, cfg: EventsConfig) -> dict[str, list[tuple[float, float]]]:
+    """O'Connor's foot-velocity algorithm: anchored on the foot centre's mid-swing forward-velocity peaks,
+    HS = the lowest vertical velocity in the half stride after each, TO = the highest in the half before."""
+    mid = 0.5 * (w[:, LM[f"{side}_heel"]] + w[:, LM[f"{side}_foot_index"]])
+    vx, vy = (np.gradient(mid[:, k]) * fs if len(mid) > 1 else mid[:, k] * 0 for k in (0, 1))
+    swing = [int(round(x)) for x, _ in _peaks(vx, fs, cfg)]
+    n = len(vy)
+    half = int(0.5 * np.median(np.diff(swing))) if len(swing) > 1 else int(0.5 * fs)
+    out: dict[str, list[tuple[float, float]]] = {"HS": [], "TO": []}
+    for m in swing:
+        for kind, y, lo, hi in (("HS", -vy, m + 1, min(m + half, n - 1)), ("TO", vy, max(m - half, 1), m)):
+            seg = y[lo:hi]
+            if seg.size and np.isfinite(seg).any():
+                i = lo + int(np.nanargmax(seg))
+                if 0 < i < n - 1:
+                    out[kind].append((i + _refine(y, i), float(y[i])))
+    return out
+
+
+def _candidates(w: np.ndarray, p: Pass, fs: float, method: str, cfg: EventsConfig) -> dict[tuple[str, str], tuple]:
+    """(side, kind) → (peaks as (fractional index, prominence), landmark indices the method uses)."""
+    out = {}
+    if p.view in FRONTAL_VIEWS:
+        sign = 1.0 if p.direction != "away" else -1.0
         for s in SIDES:
             a, o = LM[f"{s}_ankle"], LM[f"{_OTHER[s]}_ankle"]
-            sig[(s, "HS")] = (sign * (w[:, o, 1] - w[:, a, 1]), [a, o])
-        return sig
+            out[(s, "HS")] = (_peaks(sign * (w[:, o, 1] - w[:, a, 1]), fs, cfg), [a, o])
+        return out
     pelvis = 0.5 * (w[:, LM["left_hip"], 0] + w[:, LM["right_hip"], 0])
     for s in SIDES:
         heel, toe = LM[f"{s}_heel"], LM[f"{s}_foot_index"]
         if method == "oconnor":
-            sig[(s, "HS")] = (-np.gradient(w[:, heel, 1]) * fs, [heel])
-            sig[(s, "TO")] = (np.gradient(w[:, toe, 1]) * fs, [toe])
+            found = _oconnor(w, s, fs, cfg)
+            out[(s, "HS")], out[(s, "TO")] = (found["HS"], [heel, toe]), (found["TO"], [heel, toe])
         else:
-            sig[(s, "HS")] = (w[:, heel, 0] - pelvis, [heel, LM["left_hip"], LM["right_hip"]])
-            sig[(s, "TO")] = (-(w[:, toe, 0] - pelvis), [toe, LM["left_hip"], LM["right_hip"]])
-    return sig
+            out[(s, "HS")] = (_peaks(w[:, heel, 0] - pelvis, fs, cfg), [heel, LM["left_hip"], LM["right_hip"]])
+            out[(s, "TO")] = (_peaks(-(w[:, toe, 0] - pelvis), fs, cfg), [toe, LM["left_hip"], LM["right_hip"]])
+    return out
 
 
 def _alternate(ev: list[dict]) -> list[dict]:
@@ -151,13 +170,12 @@ def detect_events(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg: Even
         vis = lm[r, :, 3]
         t0, t1 = t[r.start] + cfg.edge_margin_s, t[r.stop - 1] - cfg.edge_margin_s
         found = []
-        for (side, kind), (y, used) in _signals(w / legl, p.view, p.direction, fs, method).items():
-            peaks = _peaks(y, fs, cfg)
+        for (side, kind), (peaks, used) in _candidates(w / legl, p, fs, method, cfg).items():
             if not peaks:
                 continue
             med = float(np.median([pr for _, pr in peaks]))
             for x, prom in peaks:
-                ts = float(np.interp(x, np.arange(len(y)), t[r])) + (cfg.hs_offset_s if kind == "HS" else cfg.to_offset_s)
+                ts = float(np.interp(x, np.arange(r.stop - r.start), t[r])) + (cfg.hs_offset_s if kind == "HS" else cfg.to_offset_s)
                 if not t0 <= ts <= t1:
                     continue
                 i = int(round(x))

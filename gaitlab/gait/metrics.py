@@ -126,6 +126,9 @@ def _view_reason(spec_kind: str, strides: pd.DataFrame, side: str, height_cm) ->
         return "no side-view strides"
     if spec_kind == "metres" and not height_cm:
         return "give the walker's height (--height-cm) for metres"
+    if spec_kind in ("length", "metres") and sag.treadmill.eq(True).all() and not sag[
+            ["speed_m_s", "speed_ll_s"]].notna().any().any():
+        return "on a treadmill the hips do not travel: give --belt-speed (and --height-cm for leg lengths)"
     if spec_kind == "frontal" and not strides.view.isin(FRONTAL_VIEWS).any():
         return "needs a front or back view"
     if spec_kind == "sagittal" and not (sag.leg == "near")[sag.side == side].any():

@@ -186,7 +186,8 @@ def _track_signals(pose: PoseSequence, sl: slice, fps: float, cfg: PassesConfig)
     f_lat = face * (p("nose")[:, 0] - ear[:, 0]) / torso + feet * toes / leg
     f_dep = 0.5 * (face * (p("nose")[:, 2] - ear[:, 2]) - (p("left_shoulder")[:, 0] - p("right_shoulder")[:, 0])) / torso
     width = np.linalg.norm(p("left_shoulder")[:, :2] - p("right_shoulder")[:, :2], axis=1) / torso
-    body = lm[:, _BODY, :2]
+    body_seen = [i for i in _BODY if np.isfinite(pose.landmarks[sl, i, 0]).any()]  # absent ≠ at x = 0
+    body = lm[:, body_seen, :2]
     m = cfg.edge_margin_ll * leg[:, None]
     edge = ((body[..., 0] < m) | (body[..., 0] > pose.width_px - 1 - m)
             | (body[..., 1] < m) | (body[..., 1] > pose.height_px - 1 - m)).any(axis=1)
@@ -222,7 +223,10 @@ def _lowpass(x: np.ndarray, t: np.ndarray, fps: float, cutoff_hz: float) -> np.n
     if wn >= 1.0:
         return np.asarray(x, dtype=float)
     b, a = butter(2, wn)
-    return filtfilt(b, a, x, method="gust")  # Gustafsson's initial conditions: no end transients
+    # the straight-line trend is taken out first and put back: a track's ends keep their speed (filtering
+    # a ramp bends its ends, which read a 0.7 m/s walker as standing for 0.15 s at each end)
+    trend = np.polyval(np.polyfit(t - t[0], x, 1), t - t[0])
+    return trend + filtfilt(b, a, x - trend, method="gust")  # Gustafsson's initial conditions
 
 
 def _deriv(x: np.ndarray, t: np.ndarray) -> np.ndarray:

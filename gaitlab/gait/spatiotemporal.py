@@ -47,6 +47,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "stride": ("", "Index of the stride among this side's strides in the pass, from 0."),
     "steady": ("", "True unless it is the first or last stride of its side in the pass (CV uses steady strides)."),
     "support_phase": ("", "measured (sagittal: from toe offs) or approximate (frontal: fixed % window)."),
+    "treadmill": ("", "True on a treadmill (hips do not travel): stride length and speed only from --belt-speed."),
     "hs_time_s": ("s", "Heel strike starting the stride."),
     "to_time_s": ("s", "Toe off of the same foot inside the stride (sagittal only)."),
     "next_hs_time_s": ("s", "Heel strike ending the stride."),
@@ -62,10 +63,10 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "step_length_ll": ("leg lengths", "Sagittal: this foot's heel ahead of the other heel at this HS, / leg length; "
                                       "corrected for perspective (near and far heel at different depths) when the pass allows."),
     "stride_length_ll": ("leg lengths", "Sagittal, overground: heel displacement HS → next HS, / leg length."),
-    "speed_ll_s": ("leg lengths/s", "Stride length / stride time."),
+    "speed_ll_s": ("leg lengths/s", "Stride length / stride time (treadmill: belt speed / leg length, needs --height-cm)."),
     "step_length_m": ("m", "step_length_ll × 0.491 × height (only with --height-cm)."),
     "stride_length_m": ("m", "stride_length_ll × 0.491 × height (only with --height-cm)."),
-    "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm)."),
+    "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm); treadmill: the belt speed given."),
     "knee_flex_swing_peak_deg": ("deg", "Sagittal, near leg: largest knee flexion in swing (TO → next HS)."),
     "knee_flex_loading_deg": ("deg", "Sagittal, near leg: largest knee flexion in the loading window (default 0–25 % of the stride)."),
     "peak_thigh_ext_deg": ("deg", "Sagittal, near leg: −(smallest thigh angle in stance); + = thigh behind vertical."),
@@ -206,9 +207,11 @@ def correct_step_perspective(rows: list[dict], min_steps: int, min_spread_ll: fl
 
 def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, kinematics: pd.DataFrame,
                     roll_deg: float, cfg: StridesConfig, *, frame_index=None,
-                    height_cm: float | None = None, image_center_px=None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
+                    height_cm: float | None = None, image_center_px=None,
+                    belt_speed_m_s: float | None = None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
     """Strides of every pass with events.
 
+    ``belt_speed_m_s``: treadmill passes take speed (and stride length = belt speed × stride time) from it.
     ``image_center_px`` (x, y): the principal point, for the perspective correction of step lengths
     (:func:`correct_step_perspective`; skipped when None).
 
@@ -251,7 +254,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                 row.update({
                     "pass_id": p.pass_id, "view": p.view, "side": side,
                     "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
-                    "support_phase": "approximate" if frontal else "measured",
+                    "support_phase": "approximate" if frontal else "measured", "treadmill": bool(p.treadmill),
                     "hs_time_s": hs, "next_hs_time_s": nhs, "stride_time_s": stride,
                     "step_time_s": hs - prev_o[-1] if len(prev_o) and hs - prev_o[-1] < stride else np.nan,
                     "cadence_steps_min": 120.0 / stride,
@@ -294,11 +297,18 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
                     row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
                 pass_rows.append(row)
-            for i, row in enumerate(pass_rows):
-                row["stride"] = i
-                row["steady"] = 0 < i < len(pass_rows) - 1
-            rows += pass_rows
             pass_steps += pass_rows
+        if len(pass_steps) >= 3:  # a stride far off the pass's median comes from mixed-up or missed events
+            med = float(np.median([r["stride_time_s"] for r in pass_steps]))
+            keep = [r for r in pass_steps if abs(r["stride_time_s"] / med - 1.0) <= cfg.max_stride_deviation]
+            counts["dropped_range"] += len(pass_steps) - len(keep)
+            pass_steps = keep
+        for side in SIDES:  # renumber after drops
+            mine = [r for r in pass_steps if r["side"] == side]
+            for i, row in enumerate(mine):
+                row["stride"] = i
+                row["steady"] = 0 < i < len(mine) - 1
+        rows += pass_steps
         if p.view == "sagittal":
             correct_step_perspective(pass_steps, cfg.perspective_min_steps, cfg.perspective_min_spread_ll)
         dropped[p.pass_id] = counts
@@ -306,4 +316,10 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
     for c in ("step_length", "stride_length"):
         df[f"{c}_m"] = df[f"{c}_ll"] * leg_m
     df["speed_m_s"] = df["speed_ll_s"] * leg_m
+    belt = df.treadmill.eq(True) & (df.view == "sagittal")
+    if belt_speed_m_s and belt.any():
+        df.loc[belt, "speed_m_s"] = belt_speed_m_s
+        df.loc[belt, "stride_length_m"] = belt_speed_m_s * df.loc[belt, "stride_time_s"]
+        df.loc[belt, "speed_ll_s"] = belt_speed_m_s / leg_m
+        df.loc[belt, "stride_length_ll"] = df.loc[belt, "stride_length_m"] / leg_m
     return df.sort_values(["hs_time_s", "side"], kind="stable").reset_index(drop=True), dropped

@@ -52,11 +52,12 @@ _FRONTAL = ("toward", "away")
 
 # --------------------------------------------------------------------------------------------- utils
 def _segments(ok: np.ndarray, t_s: np.ndarray, max_gap_s: float) -> list[tuple[int, int]]:
-    """Contiguous runs of ``ok`` frames not separated by more than ``max_gap_s``; (start, end) end-exclusive."""
+    """Runs of ``ok`` frames whose successive ``ok`` frames are at most ``max_gap_s`` apart (single dropped
+    frames stay inside a run); (start, end) end-exclusive."""
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         return []
-    brk = np.flatnonzero((np.diff(idx) > 1) | (np.diff(t_s[idx]) > max_gap_s)) + 1
+    brk = np.flatnonzero(np.diff(t_s[idx]) > max_gap_s) + 1  # a dropped frame does not cut the chain
     starts = np.concatenate([[0], brk])
     ends = np.concatenate([brk, [idx.size]])
     return [(int(idx[a]), int(idx[b - 1]) + 1) for a, b in zip(starts, ends)]
