@@ -180,8 +180,10 @@ class EventsConfig:
     edge_margin_s: float  # events this close to a pass edge (or turn) are dropped
     min_event_interval_s: float  # events of one side and kind at least this far apart
     prominence_fraction: float  # peak prominence ≥ this × the signal's 5–95 % range in the pass
-    hs_offset_s: float  # added to every heel strike (method bias correction)
-    to_offset_s: float  # added to every toe off
+    hs_offset_s: float  # added to every Zeni heel strike (method bias correction)
+    to_offset_s: float  # added to every Zeni toe off
+    frontal_speed_fraction: float  # frontal HS: heel image speed below this fraction of the swing peak
+    frontal_away_events: bool  # time heel strikes in passes walking away from the camera (not validated)
 
 
 @dataclass(frozen=True)
