@@ -130,3 +130,13 @@ def test_pelvic_drop_is_not_measurable_from_landmarks_unless_asked():
     assert _metric(m, "knee_fppa_deg", "left").measurable
     m = compute_metrics(s, [], replace(CFG.metrics, pelvic_from_landmarks=True), seed=1, fps=30.0)
     assert _metric(m, "pelvic_drop_deg", "left").value == pytest.approx(3.0)
+
+
+def test_a_clip_without_strides_says_so():
+    empty = _strides().iloc[:0]
+    m = compute_metrics(empty, [], CFG.metrics, seed=1, fps=30.0)
+    assert not m[m.metric != "event_timing_noise_floor_s"].measurable.any()
+    assert "no usable walking pass" in _metric(m, "stance_pct", "left").reason
+    gate = Gate("frame_rate", False, 10.0, 24.0, ("temporal",), "the frame rate (10 fps) is below 24 fps")
+    m = compute_metrics(empty, [gate], CFG.metrics, seed=1, fps=10.0)
+    assert "10 fps" in _metric(m, "cadence_steps_min", "both").reason

@@ -118,7 +118,14 @@ class _Table:
         })
 
 
+def _reason(view_reason: str, gate_reason: str, strides: pd.DataFrame) -> str:
+    """Why a metric is not measurable: a failed gate explains an empty clip best; otherwise the view does."""
+    return (gate_reason or view_reason) if strides.empty else (view_reason or gate_reason)
+
+
 def _view_reason(spec_kind: str, strides: pd.DataFrame, side: str, height_cm) -> str:
+    if strides.empty:
+        return "no strides: the clip has no usable walking pass with complete steps (see passes.csv and the warnings)"
     sag = strides[strides.view == "sagittal"]
     if spec_kind in ("stance", "length", "metres", "sagittal") and sag.empty:
         if strides.view.isin(FRONTAL_VIEWS).any():
@@ -160,8 +167,8 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
     for spec in SPECS:
         min_n = cfg.min_strides_angles if spec.kind in ("sagittal", "frontal") else cfg.min_strides_mean
         for side in SIDES:
-            reason = _view_reason(spec.kind, strides, side, height_cm) or \
-                failed_reason(gates, _groups(spec.kind, side, spec.vertical))
+            reason = _reason(_view_reason(spec.kind, strides, side, height_cm),
+                             failed_reason(gates, _groups(spec.kind, side, spec.vertical)), strides)
             if spec.column in PELVIC and not cfg.pelvic_from_landmarks and not reason:
                 reason = PELVIC_REASON
             est = mean_ci(_values(strides, side, spec), level=cfg.ci_level, min_n=min_n)
@@ -174,17 +181,19 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
         reason = _view_reason(spec.kind, strides, "both", height_cm) if spec.kind != "trunk" else (
             "" if len(sel) else "no side-view strides")
         groups = ("angles", "vertical") if spec.kind == "trunk" else _groups(spec.kind, "both", False)
-        reason = reason or failed_reason(gates, groups)
+        reason = _reason(reason, failed_reason(gates, groups), strides)
         t.add(col, "both", mean_ci(sel[col].to_numpy(dtype=float), level=cfg.ci_level, min_n=cfg.min_strides_mean),
               spec.unit, spec.normal, reason)
     steady = strides[strides.steady.astype(bool)] if len(strides) else strides
     t.add("stride_time_cv_pct", "both",
           cv_ci(steady.stride_time_s.to_numpy(dtype=float), level=cfg.ci_level, n_boot=cfg.n_bootstrap, seed=seed,
                 min_n=cfg.min_strides_cv),
-          "%", (0.0, 3.0), failed_reason(gates, _groups("temporal", "both", False)))
+          "%", (0.0, 3.0), _reason(_view_reason("temporal", strides, "both", height_cm),
+                                   failed_reason(gates, _groups("temporal", "both", False)), strides))
     for col in RATIOS:
         kind = "length" if col.endswith("_ll") else "stance" if col.startswith(("stance", "swing")) else "temporal"
-        reason = _view_reason(kind, strides, "both", height_cm) or failed_reason(gates, _groups(kind, "both", False))
+        reason = _reason(_view_reason(kind, strides, "both", height_cm),
+                         failed_reason(gates, _groups(kind, "both", False)), strides)
         r = strides.loc[strides.side == "right", col].to_numpy(dtype=float)
         left = strides.loc[strides.side == "left", col].to_numpy(dtype=float)
         sym = ratio_ci(r, left, min_n=cfg.min_strides_symmetry, **boot)
@@ -195,8 +204,9 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
     for col in DIFFS:
         spec = next(s for s in SPECS if s.column == col)
         near = strides[(strides.view == "sagittal") & (strides.leg == "near")]
-        reason = next((r for r in (_view_reason("sagittal", strides, s, height_cm) for s in SIDES) if r), "") or \
-            failed_reason(gates, _groups("sagittal", "left", spec.vertical) + _groups("sagittal", "right", spec.vertical))
+        reason = _reason(next((r for r in (_view_reason("sagittal", strides, s, height_cm) for s in SIDES) if r), ""),
+                         failed_reason(gates, _groups("sagittal", "left", spec.vertical)
+                                       + _groups("sagittal", "right", spec.vertical)), strides)
         d = diff_ci(near.loc[near.side == "left", col], near.loc[near.side == "right", col],
                     min_n=cfg.min_strides_angles, **boot)
         t.add(f"{_stem(col)}_diff_l_r_deg", "L-R", d.diff, "deg", _NAN2, reason)
