@@ -59,6 +59,7 @@ class GaitAnalysis:
     roll_deg: float
     roll_method: str
     events: pd.DataFrame
+    steps: pd.DataFrame
     strides: pd.DataFrame
     metrics: pd.DataFrame
     cycles: pd.DataFrame
@@ -264,7 +265,7 @@ def analyze(
         kin.loc[kin.side == side, "ankle_dorsiflexion_deg"] -= offset
     events = detect_events(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.events,
                            frame_index=prepared.frame_index)
-    strides, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
+    strides, steps, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
                                        frame_index=prepared.frame_index, height_cm=height_cm,
                                        image_center_px=(pose.width_px / 2.0, pose.height_px / 2.0),
                                        belt_speed_m_s=belt_speed_m_s)
@@ -273,12 +274,12 @@ def analyze(
     warnings += gate_warnings(gates, pose.fps, cfg.quality)
     content = source.get("sha256") or hashlib.sha256(np.ascontiguousarray(pose.landmarks).tobytes()).hexdigest()
     metrics = compute_metrics(strides, gates, cfg.metrics, seed=seed_from_hash(content), fps=pose.fps,
-                              height_cm=height_cm)
+                              height_cm=height_cm, steps=steps)
     cycles = compute_cycles(strides, kin)
     timings["analysis"] = time.perf_counter() - t1
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
-        roll_method=roll_method, events=events, strides=strides, metrics=metrics, cycles=cycles,
+        roll_method=roll_method, events=events, steps=steps, strides=strides, metrics=metrics, cycles=cycles,
         cycle_summary=summarise_cycles(cycles), gates=gates,
         ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
         warnings=list(dict.fromkeys(warnings)), timings_s=timings,

@@ -6,6 +6,7 @@ Outputs of ``gaitlab analyze``:
 - ``passes.csv``      walking passes and excluded stretches with the reason
 - ``kinematics.csv``  per-frame angles, one row per frame of a usable pass and side
 - ``events.csv``      heel strikes and toe offs with confidence
+- ``steps.csv``       one row per step (heel strike after the other foot's): step time and length
 - ``strides.csv``     one row per stride: timing, lengths, per-stride angle values
 - ``metrics.csv``     summary metrics with confidence intervals, normal ranges, measurability
 - ``cycles.csv``      each stride's angle curves on 0–100 % of the cycle (long form)
@@ -33,7 +34,7 @@ from .gait.cycles import CYCLE_COLUMNS, CYCLE_SUMMARY_COLUMNS
 from .gait.events import EVENT_COLUMNS
 from .gait.kinematics import KINEMATICS_COLUMNS
 from .gait.metrics import METRIC_COLUMNS
-from .gait.spatiotemporal import STRIDE_COLUMNS
+from .gait.spatiotemporal import STEP_COLUMNS, STRIDE_COLUMNS
 from .pose.importers import LANDMARK_COLUMNS, write_landmarks_csv
 
 SCHEMA_VERSION = "1.0"
@@ -60,6 +61,7 @@ DATA_DICTIONARY: dict[str, dict[str, tuple[str, str]]] = {
     "passes.csv": PASS_COLUMNS,
     "kinematics.csv": KINEMATICS_COLUMNS,
     "events.csv": EVENT_COLUMNS,
+    "steps.csv": STEP_COLUMNS,
     "strides.csv": STRIDE_COLUMNS,
     "metrics.csv": METRIC_COLUMNS,
     "cycles.csv": CYCLE_COLUMNS,
@@ -168,6 +170,7 @@ def write_outputs(analysis, out_dir: str | Path) -> Path:
         write_csv(passes_frame(analysis.passes), tmp / "passes.csv")
         write_csv(analysis.kinematics, tmp / "kinematics.csv")
         write_csv(analysis.events, tmp / "events.csv")
+        write_csv(analysis.steps, tmp / "steps.csv")
         write_csv(analysis.strides, tmp / "strides.csv")
         write_csv(analysis.metrics, tmp / "metrics.csv")
         write_csv(analysis.cycles, tmp / "cycles.csv")

@@ -47,7 +47,9 @@ def _kin():
 
 def test_opencap_formulas_on_hand_made_events():
     t, lm, p = _scene()
-    st, dropped = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG, height_cm=180)
+    st, steps, dropped = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG, height_cm=180)
+    # every heel strike after the other foot's ends a step, also those that start no complete stride
+    assert steps.step_time_s.tolist() == pytest.approx([0.5] * 5) and steps.side.tolist()[-1] == "right"
     assert list(st.columns) == list(STRIDE_COLUMNS)
     left = st[st.side == "left"].iloc[0]
     assert left.stride_time_s == pytest.approx(1.0)
@@ -59,8 +61,10 @@ def test_opencap_formulas_on_hand_made_events():
     assert np.isnan(left.step_time_s)  # no right heel strike before the first left one
     assert st[st.side == "left"].iloc[1].step_time_s == pytest.approx(0.5)
     # step of the left ends at the left HS: left heel 70 px ahead of the right heel / leg 100 px
-    assert left.step_length_ll == pytest.approx(0.7, abs=0.02)
-    assert left.step_length_m == pytest.approx(0.7 * 0.491 * 1.8, abs=0.02)
+    second = st[st.side == "left"].iloc[1]
+    assert np.isnan(left.step_length_ll)  # the first heel strike ends no step
+    assert second.step_length_ll == pytest.approx(0.7, abs=0.02)
+    assert second.step_length_m == pytest.approx(0.7 * 0.491 * 1.8, abs=0.02)
     assert st.leg.tolist().count("near") == (st.side == "right").sum()
     assert dropped == {1: {"dropped_order": 0, "dropped_range": 0}}
     assert st.steady.tolist() == [False, False, False, False]  # two strides per side: first and last
@@ -69,7 +73,7 @@ def test_opencap_formulas_on_hand_made_events():
 def test_out_of_order_events_drop_the_stride():
     t, lm, p = _scene()
     bad = [e for e in WALK if e != (1.1, "right", "TO")]  # a missed toe off
-    st, dropped = compute_strides(_events(bad), [p], t, lm, _kin(), 0.0, CFG)
+    st, _, dropped = compute_strides(_events(bad), [p], t, lm, _kin(), 0.0, CFG)
     assert dropped[1]["dropped_order"] == 2  # the left stride 1→2 and the right stride 0.5→1.5
     assert len(st) == 2
 
@@ -77,7 +81,7 @@ def test_out_of_order_events_drop_the_stride():
 def test_implausible_stride_duration_is_dropped():
     t, lm, p = _scene()
     fast = [(ts * 0.25, s, e) for ts, s, e in WALK]  # 0.25 s strides: not walking
-    st, dropped = compute_strides(_events(fast), [p], t, lm, _kin(), 0.0, CFG)
+    st, _, dropped = compute_strides(_events(fast), [p], t, lm, _kin(), 0.0, CFG)
     assert st.empty and dropped[1]["dropped_range"] > 0
 
 
@@ -86,7 +90,7 @@ def test_frontal_strides_have_heel_strike_timing_only():
     p = Pass(pass_id=1, start=0, end=len(t), start_s=0.0, end_s=t[-1], direction="toward", facing="toward",
              view="frontal_toward")
     ev = _events([e for e in WALK if e[2] == "HS"]).assign(view="frontal_toward")
-    st, _ = compute_strides(ev, [p], t, lm, _kin(), 0.0, CFG)
+    st, _, _ = compute_strides(ev, [p], t, lm, _kin(), 0.0, CFG)
     assert len(st) == 4 and (st.support_phase == "approximate").all()
     assert st.stride_time_s.tolist() == pytest.approx([1.0] * 4)
     assert st.stance_pct.isna().all() and st.step_length_ll.isna().all()
@@ -95,7 +99,7 @@ def test_frontal_strides_have_heel_strike_timing_only():
 @pytest.mark.parametrize("direction", ["left", "right"])
 def test_perspective_of_near_and_far_heel_is_removed_from_step_lengths(direction):
     """A symmetric walker filmed with a wide lens at 4 m: raw near/far step lengths drift by ±0.2 leg
-    lengths across the picture and differ by 10 % on average; corrected they agree."""
+    lengths across the picture and their side means differ by 5 %; corrected they agree."""
     from dataclasses import replace
 
     from gaitgen import generate_walk, make_pass
@@ -110,11 +114,11 @@ def test_perspective_of_near_and_far_heel_is_removed_from_step_lengths(direction
     gp = passes_on_grid([p], pose.t_s, prep.t_s)
     ev = detect_events(prep.t_s, prep.landmarks, gp, 0.0, full.events)
     kin = compute_kinematics(prep.t_s, prep.landmarks, gp, 0.0, full.kinematics)
-    raw, _ = compute_strides(ev, gp, prep.t_s, prep.landmarks, kin, 0.0, CFG)
-    fixed, _ = compute_strides(ev, gp, prep.t_s, prep.landmarks, kin, 0.0, CFG,
+    _, raw, _ = compute_strides(ev, gp, prep.t_s, prep.landmarks, kin, 0.0, CFG)
+    _, fixed, _ = compute_strides(ev, gp, prep.t_s, prep.landmarks, kin, 0.0, CFG,
                                image_center_px=(pose.width_px / 2, pose.height_px / 2))
     r, f = (x.groupby("side").step_length_ll for x in (raw, fixed))
-    assert r.std().min() > 0.1 and abs(np.log(r.mean().right / r.mean().left)) > 0.08
+    assert r.std().min() > 0.1 and abs(np.log(r.mean().right / r.mean().left)) > 0.04
     assert f.std().max() < 0.02 and abs(np.log(f.mean().right / f.mean().left)) < 0.02
 
 
@@ -122,8 +126,8 @@ def test_treadmill_speed_comes_from_the_belt_only():
     t, lm, p = _scene()
     p = Pass(pass_id=1, start=0, end=len(t), start_s=0.0, end_s=t[-1], direction="none", facing="right",
              view="sagittal", treadmill=True, near_side="right")
-    st, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG)
+    st, _, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG)
     assert st.treadmill.all() and st.speed_ll_s.isna().all() and st.stride_length_ll.isna().all()
-    st, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG, belt_speed_m_s=1.2, height_cm=170)
+    st, _, _ = compute_strides(_events(WALK), [p], t, lm, _kin(), 0.0, CFG, belt_speed_m_s=1.2, height_cm=170)
     assert st.speed_m_s.tolist() == pytest.approx([1.2] * 4)
     assert st.stride_length_m.tolist() == pytest.approx([1.2] * 4)  # 1 s strides

@@ -150,6 +150,10 @@ def _groups(kind: str, side: str, vertical: bool) -> tuple[str, ...]:
     return ("temporal", f"temporal:{side}") if side in SIDES else ("temporal", "temporal:left", "temporal:right")
 
 
+#: Metrics computed from steps.csv (every heel strike with a preceding contralateral one), not strides.
+STEP_METRICS = ("step_time_s", "step_length_ll", "step_length_m")
+
+
 def _values(strides: pd.DataFrame, side: str, spec: _Spec) -> np.ndarray:
     s = strides[strides.side == side] if side in SIDES else strides
     if spec.kind == "sagittal":
@@ -158,8 +162,12 @@ def _values(strides: pd.DataFrame, side: str, spec: _Spec) -> np.ndarray:
 
 
 def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig, *, seed: int, fps: float,
-                    height_cm: float | None = None) -> pd.DataFrame:
-    """The metrics table (columns of :data:`METRIC_COLUMNS`)."""
+                    height_cm: float | None = None, steps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The metrics table (columns of :data:`METRIC_COLUMNS`). Step time and step length come from
+    ``steps`` (:func:`gaitlab.gait.spatiotemporal.compute_steps`) when given, else from the stride rows."""
+    def source(col: str) -> pd.DataFrame:
+        return steps if steps is not None and col in STEP_METRICS else strides
+
     t = _Table()
     boot = {"level": cfg.ci_level, "n_boot": cfg.n_bootstrap, "seed": seed, "bootstrap_min_n": cfg.bootstrap_min_n}
     if strides.empty:
@@ -171,7 +179,7 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
                              failed_reason(gates, _groups(spec.kind, side, spec.vertical)), strides)
             if spec.column in PELVIC and not cfg.pelvic_from_landmarks and not reason:
                 reason = PELVIC_REASON
-            est = mean_ci(_values(strides, side, spec), level=cfg.ci_level, min_n=min_n)
+            est = mean_ci(_values(source(spec.column), side, spec), level=cfg.ci_level, min_n=min_n)
             t.add(spec.column, side, est, spec.unit, spec.normal, reason)
     for col in BOTH:
         spec = _Spec(col, _BOTH_UNIT[col], _BOTH_NORMAL.get(col, _NAN2),
@@ -194,8 +202,9 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
         kind = "length" if col.endswith("_ll") else "stance" if col.startswith(("stance", "swing")) else "temporal"
         reason = _reason(_view_reason(kind, strides, "both", height_cm),
                          failed_reason(gates, _groups(kind, "both", False)), strides)
-        r = strides.loc[strides.side == "right", col].to_numpy(dtype=float)
-        left = strides.loc[strides.side == "left", col].to_numpy(dtype=float)
+        src = source(col)
+        r = src.loc[src.side == "right", col].to_numpy(dtype=float)
+        left = src.loc[src.side == "left", col].to_numpy(dtype=float)
         sym = ratio_ci(r, left, min_n=cfg.min_strides_symmetry, **boot)
         stem = _stem(col)
         t.add(f"{stem}_ratio_r_l", "R/L", sym.ratio, "ratio", (0.90, 1.10), reason)

@@ -52,7 +52,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "to_time_s": ("s", "Toe off of the same foot inside the stride (sagittal only)."),
     "next_hs_time_s": ("s", "Heel strike ending the stride."),
     "stride_time_s": ("s", "HS → next HS of the same foot."),
-    "step_time_s": ("s", "Step ending at this stride's HS: previous contralateral HS → this HS."),
+    "step_time_s": ("s", "Step ending at this stride's HS: previous contralateral HS → this HS (as in steps.csv)."),
     "stance_time_s": ("s", "HS → TO."),
     "swing_time_s": ("s", "TO → next HS."),
     "stance_pct": ("%", "Stance / stride × 100."),
@@ -60,8 +60,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "double_support_pct": ("%", "(Stance − contralateral swing) / stride × 100 (both initial and terminal double support)."),
     "single_support_pct": ("%", "Contralateral swing / stride × 100."),
     "cadence_steps_min": ("steps/min", "120 / stride time."),
-    "step_length_ll": ("leg lengths", "Sagittal: this foot's heel ahead of the other heel at this HS, / leg length; "
-                                      "corrected for perspective (near and far heel at different depths) when the pass allows."),
+    "step_length_ll": ("leg lengths", "Sagittal: step ending at this stride's HS, as in steps.csv."),
     "stride_length_ll": ("leg lengths", "Sagittal, overground: heel displacement HS → next HS, / leg length."),
     "speed_ll_s": ("leg lengths/s", "Stride length / stride time (treadmill: belt speed / leg length, needs --height-cm)."),
     "step_length_m": ("m", "step_length_ll × 0.491 × height (only with --height-cm)."),
@@ -204,26 +203,91 @@ def correct_step_perspective(rows: list[dict], min_steps: int, min_spread_ll: fl
         r["step_length_ll"] -= si * k * ui
     return True
 
+#: Column → (unit, definition) of ``steps.csv``.
+STEP_COLUMNS: dict[str, tuple[str, str]] = {
+    "pass_id": ("", "Walking pass of the step."),
+    "view": ("", "View of the pass."),
+    "side": ("", "Subject's side whose heel strike ends the step (CLINICAL §3: the step of S ends at S's HS)."),
+    "leg": ("", "Sagittal: near or far leg in this pass."),
+    "prev_hs_time_s": ("s", "The other foot's heel strike starting the step."),
+    "hs_time_s": ("s", "This foot's heel strike ending the step."),
+    "step_time_s": ("s", "hs_time_s − prev_hs_time_s."),
+    "step_length_ll": ("leg lengths", "Sagittal: this heel ahead of the other heel at this HS, / leg length; "
+                                      "corrected for perspective (near and far heel at different depths) when the pass allows."),
+    "step_length_m": ("m", "step_length_ll × 0.491 × height (only with --height-cm)."),
+    "frame": ("frame", "Decoded frame of the heel strike ending the step."),
+}
+
+
+def compute_steps(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, roll_deg: float, cfg: StridesConfig, *,
+                  frame_index=None, height_cm: float | None = None, image_center_px=None) -> pd.DataFrame:
+    """Steps of every pass: each heel strike preceded, in the same pass, by the other foot's heel strike
+    within half the stride-time limits. Steps whose time is further than ``max_stride_deviation`` from the
+    pass's median step are dropped (a missed or extra heel strike). Sagittal step lengths are corrected for
+    perspective (:func:`correct_step_perspective`) when ``image_center_px`` is given."""
+    t = np.asarray(t_s, dtype=float)
+    lm = np.asarray(landmarks, dtype=float)
+    fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
+    xy_all = derotate_xy(lm[..., :2], roll_deg)
+    centre = None if image_center_px is None else derotate_xy(np.asarray(image_center_px, float), roll_deg)
+    leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
+    rows = []
+    for p in passes:
+        hs = events[(events.pass_id == p.pass_id) & (events.event == "HS")].sort_values("time_s")
+        if not p.usable or len(hs) < 2:
+            continue
+        r = slice(max(p.start, 0), min(p.end, len(t)))
+        tp = t[r]
+        w = walking_frame(xy_all[r], p) if p.view == "sagittal" else None
+        legl = float(np.nanpercentile(leg_length_px(lm[r, :, :2]), cfg.leg_length_percentile))
+        cx = None  # principal point along the walking direction
+        if centre is not None and w is not None:
+            cx = float(walking_frame(np.broadcast_to(centre, (1, 33, 2)), p)[0, 0, 0])
+        steps = []
+        for a, b in zip(hs.itertuples(), hs.iloc[1:].itertuples()):
+            dt = b.time_s - a.time_s
+            if b.side == a.side or not cfg.min_stride_s / 2 <= dt <= cfg.max_stride_s / 2:
+                continue
+            row = {"pass_id": p.pass_id, "view": p.view, "side": b.side, "leg": b.leg, "prev_hs_time_s": a.time_s,
+                   "hs_time_s": b.time_s, "step_time_s": dt, "step_length_ll": np.nan,
+                   "frame": int(fi[r.start + np.argmin(np.abs(tp - b.time_s))])}
+            if w is not None:
+                h_s, h_o = (_at(tp, w[:, LM[f"{s}_heel"], 0], b.time_s) for s in (b.side, a.side))
+                row["step_length_ll"] = (h_s - h_o) / legl
+                if cx is not None:
+                    row["_u"] = (0.5 * (h_s + h_o) - cx) / legl
+            steps.append(row)
+        if len(steps) >= 3:
+            med = float(np.median([x["step_time_s"] for x in steps]))
+            steps = [x for x in steps if abs(x["step_time_s"] / med - 1.0) <= cfg.max_stride_deviation]
+        if w is not None:
+            correct_step_perspective(steps, cfg.perspective_min_steps, cfg.perspective_min_spread_ll)
+        rows += steps
+    df = pd.DataFrame(rows, columns=list(STEP_COLUMNS))  # drops the helper key "_u"
+    df["step_length_m"] = df["step_length_ll"] * leg_m
+    return df
+
 
 def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, kinematics: pd.DataFrame,
                     roll_deg: float, cfg: StridesConfig, *, frame_index=None,
                     height_cm: float | None = None, image_center_px=None,
-                    belt_speed_m_s: float | None = None) -> tuple[pd.DataFrame, dict[int, dict[str, int]]]:
+                    belt_speed_m_s: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict[int, dict[str, int]]]:
     """Strides of every pass with events.
 
     ``belt_speed_m_s``: treadmill passes take speed (and stride length = belt speed × stride time) from it.
     ``image_center_px`` (x, y): the principal point, for the perspective correction of step lengths
     (:func:`correct_step_perspective`; skipped when None).
 
-    Returns the stride table (columns of :data:`STRIDE_COLUMNS`) and, per pass id, counts of
-    candidate strides dropped for inconsistent events: ``{"dropped_order": n, "dropped_range": n}``.
+    Returns the stride table (columns of :data:`STRIDE_COLUMNS`), the step table
+    (:func:`compute_steps`; each stride row also carries the step ending at its first heel strike) and,
+    per pass id, counts of candidate strides dropped for inconsistent events:
+    ``{"dropped_order": n, "dropped_range": n}``.
     """
     t = np.asarray(t_s, dtype=float)
     lm = np.asarray(landmarks, dtype=float)
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
     roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
     xy_all = derotate_xy(lm[..., :2], roll)
-    centre = None if image_center_px is None else derotate_xy(np.asarray(image_center_px, float), roll)
     leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
     rows, dropped = [], {}
     for p in passes:
@@ -238,9 +302,6 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
         frontal = p.view in FRONTAL_VIEWS
         counts = {"dropped_order": 0, "dropped_range": 0}
         pass_steps: list[dict] = []
-        cx = None  # principal point along the walking direction (sagittal)
-        if centre is not None and w is not None and not frontal:
-            cx = float(walking_frame(np.broadcast_to(centre, (1, 33, 2)), p)[0, 0, 0])
         for side in SIDES:
             hs_s, other = _times(ev, side, "HS"), _OTHER[side]
             hs_o = _times(ev, other, "HS")
@@ -250,13 +311,11 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
             for hs, nhs in zip(hs_s[:-1], hs_s[1:]):
                 stride = nhs - hs
                 row = {c: np.nan for c in STRIDE_COLUMNS}
-                prev_o = hs_o[hs_o < hs]
                 row.update({
                     "pass_id": p.pass_id, "view": p.view, "side": side,
                     "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
                     "support_phase": "approximate" if frontal else "measured", "treadmill": bool(p.treadmill),
                     "hs_time_s": hs, "next_hs_time_s": nhs, "stride_time_s": stride,
-                    "step_time_s": hs - prev_o[-1] if len(prev_o) and hs - prev_o[-1] < stride else np.nan,
                     "cadence_steps_min": 120.0 / stride,
                     "first_frame": int(fi[r.start + np.argmin(np.abs(tp - hs))]),
                     "last_frame": int(fi[r.start + np.argmin(np.abs(tp - nhs))]),
@@ -288,10 +347,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                         "single_support_pct": 100.0 * swing_o / stride,
                     })
                     if w is not None:
-                        heel, heel_o = w[:, LM[f"{side}_heel"], 0], w[:, LM[f"{other}_heel"], 0]
-                        row["step_length_ll"] = (_at(tp, heel, hs) - _at(tp, heel_o, hs)) / legl
-                        if cx is not None:
-                            row["_u"] = (0.5 * (_at(tp, heel, hs) + _at(tp, heel_o, hs)) - cx) / legl
+                        heel = w[:, LM[f"{side}_heel"], 0]
                         if not p.treadmill:
                             row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
@@ -309,10 +365,15 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                 row["stride"] = i
                 row["steady"] = 0 < i < len(mine) - 1
         rows += pass_steps
-        if p.view == "sagittal":
-            correct_step_perspective(pass_steps, cfg.perspective_min_steps, cfg.perspective_min_spread_ll)
         dropped[p.pass_id] = counts
-    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))  # drops the helper key "_u"
+    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+    steps = compute_steps(events, passes, t, lm, roll, cfg, frame_index=fi, height_cm=height_cm,
+                          image_center_px=image_center_px)
+    if len(df) and len(steps):  # the step ending at each stride's first heel strike
+        key = steps.set_index(["pass_id", "side", "hs_time_s"])
+        idx = pd.MultiIndex.from_frame(df[["pass_id", "side", "hs_time_s"]])
+        for c in ("step_time_s", "step_length_ll"):
+            df[c] = key[c].reindex(idx).to_numpy()
     for c in ("step_length", "stride_length"):
         df[f"{c}_m"] = df[f"{c}_ll"] * leg_m
     df["speed_m_s"] = df["speed_ll_s"] * leg_m
@@ -322,4 +383,4 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
         df.loc[belt, "stride_length_m"] = belt_speed_m_s * df.loc[belt, "stride_time_s"]
         df.loc[belt, "speed_ll_s"] = belt_speed_m_s / leg_m
         df.loc[belt, "stride_length_ll"] = df.loc[belt, "stride_length_m"] / leg_m
-    return df.sort_values(["hs_time_s", "side"], kind="stable").reset_index(drop=True), dropped
+    return df.sort_values(["hs_time_s", "side"], kind="stable").reset_index(drop=True), steps, dropped
