@@ -74,10 +74,12 @@ def test_sample_near_leg_knee_follows_truth(sample_analysis):
 
 def test_outputs_are_complete_and_documented(sample_out):
     files = {p.name for p in sample_out.iterdir()}
-    assert files == {"landmarks.csv", "passes.csv", "kinematics.csv", "analysis.json"}
+    assert files == {*DATA_DICTIONARY, "analysis.json"}
     for name in DATA_DICTIONARY:
         cols = list(pd.read_csv(sample_out / name, comment="#", nrows=2).columns)
         assert undocumented_columns(name, cols) == [], name
+        if name != "landmarks.csv":  # its dictionary uses a <landmark> pattern
+            assert cols == list(DATA_DICTIONARY[name]), name
     doc = json.loads((sample_out / "analysis.json").read_text())
     assert doc["schema_version"] == SCHEMA_VERSION
     prov = doc["provenance"]
@@ -85,6 +87,11 @@ def test_outputs_are_complete_and_documented(sample_out):
     assert len(doc["pipeline"]["sha256"]) == 64
     assert doc["source"]["file_name"] == "walk_side.mp4" and "path" not in doc["source"]
     assert list(sample_out.parent.glob(".walk_side.*")) == []  # no temporary folder left behind
+    assert {g["name"] for g in doc["quality_gates"]} >= {"frame_rate", "tracking_coverage", "camera_roll"}
+    metrics = pd.read_csv(sample_out / "metrics.csv")
+    assert len(doc["metrics"]) == len(metrics) and metrics.unit.notna().all()
+    # every row says whether it is measurable, and why not
+    assert (metrics.measurable | metrics.reason.fillna("").str.len().gt(0)).all()
 
 
 def test_data_dictionary_doc_is_up_to_date():
