@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10, help="camera phases per trial and frame rate (× 2 sides)")
     ap.add_argument("--no-noise", action="store_true", help="clean projection: method-only baseline")
-    ap.add_argument("--method", choices=("zeni", "oconnor"), default=None, help="sagittal event method")
+    ap.add_argument("--method", choices=("zeni", "oconnor", "foot_speed"), default=None, help="sagittal event method")
     ap.add_argument("--hs-offset-s", type=float, default=None, help="what-if: override [events] hs_offset_s")
     ap.add_argument("--to-offset-s", type=float, default=None, help="what-if: override [events] to_offset_s")
     ap.add_argument("--fps", type=int, nargs="+", default=[30, 60])

@@ -183,6 +183,7 @@ class EventsConfig:
     hs_offset_s: float  # added to every Zeni heel strike (method bias correction)
     to_offset_s: float  # added to every Zeni toe off
     frontal_speed_fraction: float  # frontal HS: heel image speed below this fraction of the swing peak
+    foot_speed_fraction: float  # sagittal "foot_speed" method: heel/toe speed threshold, fraction of the swing peak
     frontal_away_events: bool  # time heel strikes in passes walking away from the camera (not validated)
 
 
@@ -360,8 +361,8 @@ def _validate(cfg: PipelineConfig) -> None:
         )
     if cfg.pose.backend != "mediapipe":
         raise ConfigError("pose.backend must be \"mediapipe\"; use --keypoints to import other keypoints.")
-    if cfg.events.method not in ("zeni", "oconnor"):
-        raise ConfigError(f"events.method must be \"zeni\" or \"oconnor\", not \"{cfg.events.method}\".")
+    if cfg.events.method not in ("zeni", "oconnor", "foot_speed"):
+        raise ConfigError(f"events.method must be \"zeni\", \"oconnor\" or \"foot_speed\", not \"{cfg.events.method}\".")
     if cfg.filter.cutoff_hz <= 0:
         raise ConfigError("filter.cutoff_hz must be positive.")
 

@@ -120,3 +120,20 @@ def test_unusable_pass_gives_no_events():
     prep = prepare(pose, CFG.filter)
     ev = detect_events(prep.t_s, prep.landmarks, passes_on_grid([p], pose.t_s, prep.t_s), 0.0, CFG.events)
     assert ev.empty and list(ev.columns)[:5] == ["pass_id", "view", "side", "leg", "event"]
+
+
+def test_foot_speed_method_on_the_gait_model():
+    from gaitlab.synth.gaitmodel import GaitParams, simulate
+
+    walk = simulate(GaitParams(seed=2), fps=60, seconds=6)
+    pose = walk.project(walk.camera("side"), labels="true")
+    p = Pass(pass_id=1, start=0, end=len(pose), start_s=0.0, end_s=float(pose.t_s[-1]), direction="right",
+             facing="right", view="sagittal", near_side="right")
+    prep = prepare(pose, CFG.filter)
+    ev = detect_events(prep.t_s, prep.landmarks, passes_on_grid([p], pose.t_s, prep.t_s), 0.0,
+                       replace(CFG.events, method="foot_speed"))
+    assert set(ev.method) == {"foot_speed"} and set(ev.event) == {"HS", "TO"}
+    for t, side, kind in walk.events:
+        if 0.3 < t < pose.t_s[-1] - 0.3:
+            det = ev[(ev.side == side) & (ev.event == kind)].time_s.to_numpy()
+            assert np.min(np.abs(det - t)) < 0.05, (t, side, kind)

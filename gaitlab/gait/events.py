@@ -9,6 +9,10 @@ Methods (CLINICAL.md §3), chosen per pass from its view and ``[events] method``
   foot-velocity algorithm): foot centre = heel–foot-index midpoint; its forward-velocity peaks mark
   mid-swing; HS = the lowest vertical velocity in the half stride after each (the foot's fastest
   descent), TO = the highest vertical velocity in the half stride before (its fastest rise).
+* ``foot_speed`` (sagittal, selectable): the camera does not move, so a planted foot stands still in
+  the image: HS where the heel's image speed falls below ``foot_speed_fraction`` × its swing peak, TO
+  where the toe's rises above it. No calibration; on motion capture (30 fps, pose noise) F1 0.936,
+  HS MAE 17 ms, TO MAE 21 ms (bias −19 ms) against Zeni's 0.961 / 17 / 14 ms.
 * ``heel_speed`` (frontal passes, HS only: no toe off is defined from a front view): the camera does
   not move, so a planted heel stands still in the image; after each swing (peak of the heel's image
   speed) HS is where the speed falls below ``frontal_speed_fraction`` × the peak. Measured on the gait
@@ -51,7 +55,7 @@ EVENT_COLUMNS: dict[str, tuple[str, str]] = {
     "time_s": ("s", "Event time on the presentation-timestamp clock, refined to a fraction of a frame."),
     "frame": ("frame", "Decoded video frame nearest to the event."),
     "confidence": ("", "0–1: peak prominence relative to the pass's typical one × landmark visibility."),
-    "method": ("", "zeni, oconnor or heel_speed (see gaitlab.gait.events)."),
+    "method": ("", "zeni, oconnor, foot_speed or heel_speed (see gaitlab.gait.events)."),
 }
 
 
@@ -102,21 +106,23 @@ def _oconnor(w: np.ndarray, side: str, fs: float, cfg: EventsConfig) -> dict[str
     return out
 
 
-def _heel_settles(w: np.ndarray, side: str, fs: float, cfg: EventsConfig) -> list[tuple[float, float]]:
-    """Frontal heel strikes: the camera does not move, so a planted heel stands still in the image. After
-    each swing (a peak of the heel's image speed, in leg lengths/s), HS = the moment the speed falls below
-    ``frontal_speed_fraction`` × that peak (interpolated between samples)."""
-    heel = w[:, LM[f"{side}_heel"]]
-    v = np.hypot(*np.gradient(heel, axis=0).T) * fs if len(heel) > 1 else np.zeros(len(heel))
+def _speed_crossings(w: np.ndarray, point: int, fs: float, fraction: float, cfg: EventsConfig, *,
+                     after: bool) -> list[tuple[float, float]]:
+    """The camera does not move, so a planted foot stands still in the image. Around each swing (a peak of
+    the point's image speed, leg lengths/s): the first sample after it (``after``; heel strike) or the last
+    before it (toe off) where the speed is below ``fraction`` × the peak, interpolated between samples."""
+    v = np.hypot(*np.gradient(w[:, point], axis=0).T) * fs if len(w) > 1 else np.zeros(len(w))
     out = []
     for x, _ in _peaks(v, fs, cfg):
         i = int(round(x))
-        thr = cfg.frontal_speed_fraction * v[i]
-        below = np.flatnonzero(~(v[i:] > thr))  # NaN ends the search too
-        if not below.size or not np.isfinite(v[i + below[0]]) or below[0] == 0:
+        thr = fraction * v[i]
+        seg = v[i:] if after else v[i::-1]
+        below = np.flatnonzero(~(seg > thr))  # NaN ends the search too
+        if not below.size or not np.isfinite(seg[below[0]]) or below[0] == 0:
             continue
-        j = i + below[0]
-        out.append((j - 1 + (v[j - 1] - thr) / (v[j - 1] - v[j]), float(v[i])))
+        k = below[0]
+        frac = (seg[k - 1] - thr) / (seg[k - 1] - seg[k])
+        out.append((i + (k - 1 + frac) * (1 if after else -1), float(v[i])))
     return out
 
 
@@ -125,12 +131,16 @@ def _candidates(w: np.ndarray, p: Pass, fs: float, method: str, cfg: EventsConfi
     out = {}
     if p.view in FRONTAL_VIEWS:
         for s in SIDES:
-            out[(s, "HS")] = (_heel_settles(w, s, fs, cfg), [LM[f"{s}_heel"]])
+            heel = LM[f"{s}_heel"]
+            out[(s, "HS")] = (_speed_crossings(w, heel, fs, cfg.frontal_speed_fraction, cfg, after=True), [heel])
         return out
     pelvis = 0.5 * (w[:, LM["left_hip"], 0] + w[:, LM["right_hip"], 0])
     for s in SIDES:
         heel, toe = LM[f"{s}_heel"], LM[f"{s}_foot_index"]
-        if method == "oconnor":
+        if method == "foot_speed":
+            out[(s, "HS")] = (_speed_crossings(w, heel, fs, cfg.foot_speed_fraction, cfg, after=True), [heel])
+            out[(s, "TO")] = (_speed_crossings(w, toe, fs, cfg.foot_speed_fraction, cfg, after=False), [toe])
+        elif method == "oconnor":
             found = _oconnor(w, s, fs, cfg)
             out[(s, "HS")], out[(s, "TO")] = (found["HS"], [heel, toe]), (found["TO"], [heel, toe])
         else:
