@@ -133,7 +133,8 @@ def test_foot_speed_method_on_the_gait_model():
     ev = detect_events(prep.t_s, prep.landmarks, passes_on_grid([p], pose.t_s, prep.t_s), 0.0,
                        replace(CFG.events, method="foot_speed"))
     assert set(ev.method) == {"foot_speed"} and set(ev.event) == {"HS", "TO"}
+    seen = pose.t_s[pose.tracked()]
     for t, side, kind in walk.events:
-        if 0.3 < t < pose.t_s[-1] - 0.3:
+        if seen[0] + 0.7 < t < seen[-1] - 0.7:  # a swing cut by the picture's edge has no speed peak
             det = ev[(ev.side == side) & (ev.event == kind)].time_s.to_numpy()
             assert np.min(np.abs(det - t)) < 0.05, (t, side, kind)
