@@ -109,8 +109,10 @@ def _analyze(args) -> int:
     for w in result.warnings:
         print(f"gaitlab: warning: {w}", file=sys.stderr)
     print(result.text_summary())
-    print(f"Outputs written to {out}/ (metrics.csv, strides.csv, events.csv, cycles.csv, kinematics.csv, "
-          "passes.csv, landmarks.csv, analysis.json; columns in docs/data_dictionary.md)")
+    from .export import DATA_DICTIONARY
+
+    print(f"Outputs written to {out}/ ({', '.join([*DATA_DICTIONARY, 'analysis.json'])}; every column is "
+          "described by 'gaitlab dictionary')")
     return 0
 
 
