@@ -256,6 +256,32 @@ def _welch_df(a_left: float, a_right: float, n_left: int, n_right: int) -> float
     return float((a_left + a_right) ** 2 / den) if den > 0 else float("inf")
 
 
+def _two_sample_ci(point: float, x: np.ndarray, y: np.ndarray, contribution, boot_stat, *, level: float,
+                   n_boot: int, seed: int, bootstrap_min_n: int) -> tuple[float, float, str, str]:
+    """Interval of a two-sample statistic ``point`` = f(mean x, mean y): (low, high, method, reason).
+
+    ``contribution(side)`` is that side's share of the estimator's variance (s²/n, or its delta form).
+    Both sides ≥ ``bootstrap_min_n``: expanded-percentile bootstrap of ``boot_stat(boot means x,
+    boot means y)`` (x resampled first, seeded); otherwise Welch t with the Welch–Satterthwaite df.
+    """
+    nx, ny = x.size, y.size
+    if min(nx, ny) < 2:
+        return _NAN, _NAN, "", "CI needs ≥ 2 values per side"
+    if np.ptp(x) == 0.0 and np.ptp(y) == 0.0:  # constant sides: no sampling spread
+        return point, point, "t", ""
+    a_x, a_y = contribution(x), contribution(y)
+    var = a_x + a_y
+    df = _welch_df(a_x, a_y, nx, ny)
+    if min(nx, ny) >= bootstrap_min_n:
+        var_plugin = a_x * (nx - 1) / nx + a_y * (ny - 1) / ny
+        rng = np.random.default_rng(seed)
+        boot = boot_stat(_boot_means(x, n_boot, rng), _boot_means(y, n_boot, rng))
+        lo, hi = _percentile(boot, _expanded_level(level, df, var / var_plugin))
+        return float(lo), float(hi), "bootstrap", ""
+    half = float(_t_quantile(level, df) * np.sqrt(var))
+    return point - half, point + half, "t", ""
+
+
 def _count_reason(n_left: int, n_right: int, min_n: int) -> str:
     return f"n strides left {n_left} / right {n_right} < min {min_n} per side"
 
@@ -344,29 +370,11 @@ def ratio_ci(right, left, *, level: float = 0.95, n_boot: int = 2000, seed: int,
     mr, ml = float(r.mean()), float(lft.mean())
     ln_hat = float(np.log(mr) - np.log(ml))
     n = min(nr, nl)
-    if n < 2:
-        lo = hi = _NAN
-        method, reason = "", "CI needs ≥ 2 values per side"
-    else:
-        # delta method: Var(ln mean) ≈ s² / (n·m²)
-        a_r = float(r.var(ddof=1)) / (nr * mr ** 2)
-        a_l = float(lft.var(ddof=1)) / (nl * ml ** 2)
-        var = a_r + a_l
-        reason = ""
-        if np.ptp(r) == 0.0 and np.ptp(lft) == 0.0:  # constant sides: no sampling spread
-            lo = hi = ln_hat
-            method = "t"
-        elif n >= bootstrap_min_n:
-            var_plugin = a_r * (nr - 1) / nr + a_l * (nl - 1) / nl
-            lvl = _expanded_level(level, _welch_df(a_l, a_r, nl, nr), var / var_plugin)
-            rng = np.random.default_rng(seed)
-            boot = np.log(_boot_means(r, n_boot, rng)) - np.log(_boot_means(lft, n_boot, rng))
-            lo, hi = _percentile(boot, lvl)
-            method = "bootstrap"
-        else:
-            half = float(_t_quantile(level, _welch_df(a_l, a_r, nl, nr)) * np.sqrt(var))
-            lo, hi = ln_hat - half, ln_hat + half
-            method = "t"
+    # delta method: Var(ln mean) ≈ s² / (n·m²)
+    lo, hi, method, reason = _two_sample_ci(
+        ln_hat, r, lft, lambda x: float(x.var(ddof=1)) / (x.size * x.mean() ** 2),
+        lambda br, bl: np.log(br) - np.log(bl), level=level, n_boot=n_boot, seed=seed,
+        bootstrap_min_n=bootstrap_min_n)
 
     def est(f) -> Estimate:
         return Estimate(float(f(ln_hat)), float(f(lo)), float(f(hi)), n, method, level, True,
@@ -432,27 +440,9 @@ def diff_ci(left, right, *, level: float = 0.95, n_boot: int = 2000, seed: int,
         return DiffEstimate(_nm(n, level, reason), nl, nr, _NAN, _NAN, False, reason)
     ml, mr = float(lft.mean()), float(r.mean())
     d = ml - mr
-    reason = ""
-    if n < 2:
-        lo = hi = _NAN
-        method, reason = "", "CI needs ≥ 2 values per side"
-    else:
-        a_l, a_r = float(lft.var(ddof=1)) / nl, float(r.var(ddof=1)) / nr
-        var = a_l + a_r
-        if np.ptp(lft) == 0.0 and np.ptp(r) == 0.0:  # constant sides: no sampling spread
-            lo = hi = d
-            method = "t"
-        elif n >= bootstrap_min_n:
-            var_plugin = a_l * (nl - 1) / nl + a_r * (nr - 1) / nr
-            lvl = _expanded_level(level, _welch_df(a_l, a_r, nl, nr), var / var_plugin)
-            rng = np.random.default_rng(seed)
-            boot = _boot_means(lft, n_boot, rng) - _boot_means(r, n_boot, rng)
-            lo, hi = _percentile(boot, lvl)
-            method = "bootstrap"
-        else:
-            half = float(_t_quantile(level, _welch_df(a_l, a_r, nl, nr)) * np.sqrt(var))
-            lo, hi = d - half, d + half
-            method = "t"
+    lo, hi, method, reason = _two_sample_ci(
+        d, lft, r, lambda x: float(x.var(ddof=1)) / x.size, lambda bl, br: bl - br, level=level,
+        n_boot=n_boot, seed=seed, bootstrap_min_n=bootstrap_min_n)
     return DiffEstimate(Estimate(d, float(lo), float(hi), n, method, level, True, reason),
                         nl, nr, ml, mr, True, reason)
 
