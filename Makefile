@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_VIDEO := sample_videos/walk_side.mp4
 DEMO_OUT := results/demo
 
-.PHONY: demo test install bench sample dictionary clean
+.PHONY: demo test install bench validate sample dictionary clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gaitlab analyze $(DEMO_VIDEO) --out $(DEMO_OUT)
+	$(BIN)/gaitlab analyze $(DEMO_VIDEO) --out $(DEMO_OUT) --height-cm 175
 	@echo "Demo outputs are in $(DEMO_OUT)/"
 
 # A fresh pose cache per run: real clips are analysed once per test session, shared by the workers.
@@ -28,6 +28,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py $(BENCH_ARGS)
+
+# Accuracy against truth (needs ../shared/data for motion capture): events on real motion capture, metrics on the gait model.
+validate: $(STAMP)
+	$(BIN)/python benchmarks/validate_mocap.py
+	$(BIN)/python benchmarks/validate_model.py
 
 sample: $(STAMP)
 	$(BIN)/python -m gaitlab.synth.sample $(DEMO_VIDEO)
