@@ -158,8 +158,12 @@ def test_invalid_patterns_are_rejected():
 
 
 # --------------------------------------------------------------------------------------- patterns
-@functools.lru_cache(maxsize=None)
 def _pattern_summary(name, side="left", magnitude=None, seconds=30.0):
+    return _cached_pattern_summary(name, side, magnitude, seconds)  # one walk per setting, however called
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_pattern_summary(name, side, magnitude, seconds):
     spec = PatternSpec(name, side, CATALOGUE[name].default_magnitude if magnitude is None else magnitude)
     return simulate(GaitParams(patterns=(spec,), seed=4), fps=40, seconds=seconds).summary()
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SIDES = ("left", "right")
+OTHER = {"left": "right", "right": "left"}
 LEG_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 BODY_ANGLES = ("pelvis_tilt", "pelvis_list", "pelvis_rotation", "lumbar_extension", "lumbar_bending",
                "lumbar_rotation")
@@ -90,7 +91,8 @@ class FourierSeries:
         phi = 2.0 * np.pi * np.asarray(phase, dtype=float)
         c = np.asarray(self.coef)
         arg = phi[..., None] * np.arange(1, self.n_harmonics + 1)
-        return c[0] + np.cos(arg) @ c[1::2] + np.sin(arg) @ c[2::2]
+        # (elementwise products and sums: a BLAS dot product's result depends on the memory alignment)
+        return c[0] + (np.cos(arg) * c[1::2]).sum(-1) + (np.sin(arg) * c[2::2]).sum(-1)
 
     @property
     def mean(self) -> float:
@@ -131,13 +133,6 @@ class GaitTemplate:
 
     def leg(self, side: str, joint: str, phase) -> np.ndarray:
         return self.legs[side][joint](phase)
-
-    def body_angle(self, name: str, phase_right, phase_left) -> np.ndarray:
-        """Pelvis/lumbar angle when the legs are at their own phases: half driven by each leg,
-        ½ f(φ_R) + ½ f(φ_L + left_heel_strike_phase), which is f(φ_R) exactly when the steps are as in
-        the source and follows each leg's timing when they are not."""
-        f = self.body[name]
-        return 0.5 * f(phase_right) + 0.5 * f(np.asarray(phase_left) + self.left_heel_strike_phase)
 
     def blend(self, other: "GaitTemplate", w: float) -> "GaitTemplate":
         """Coefficient-wise mix (1 − w)·self + w·other (timing parameters mixed linearly)."""
