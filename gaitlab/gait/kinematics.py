@@ -263,9 +263,15 @@ def walking_frame(xy: np.ndarray, p: Pass) -> np.ndarray | None:
     return None
 
 
+def _atan2_deg(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """arctan2 in degrees on contiguous copies: numpy's vectorised arctan2 can differ in the last bit for
+    strided views depending on memory alignment, and results must be identical run to run."""
+    return np.degrees(np.arctan2(np.ascontiguousarray(y), np.ascontiguousarray(x)))
+
+
 def _angle_to_down(v: np.ndarray) -> np.ndarray:
     """Angle (deg) of vectors (…, 2) in an (X forward, Y up) frame to the downward vertical; + = X>0."""
-    return np.degrees(np.arctan2(v[..., 0], -v[..., 1]))
+    return _atan2_deg(v[..., 0], -v[..., 1])
 
 
 def _sagittal(w: np.ndarray) -> dict[str, np.ndarray]:
@@ -273,11 +279,11 @@ def _sagittal(w: np.ndarray) -> dict[str, np.ndarray]:
     hip, knee, ankle = w[:, _idx("hip")], w[:, _idx("knee")], w[:, _idx("ankle")]
     heel, toe = w[:, _idx("heel")], w[:, _idx("foot_index")]
     trunk = w[:, _idx("shoulder")].mean(axis=1) - hip.mean(axis=1)  # mid-hip → mid-shoulder
-    trunk_incl = np.degrees(np.arctan2(trunk[:, 0], trunk[:, 1]))[:, None].repeat(2, axis=1)
+    trunk_incl = _atan2_deg(trunk[:, 0], trunk[:, 1])[:, None].repeat(2, axis=1)
     thigh = _angle_to_down(knee - hip)
     shank = _angle_to_down(ankle - knee)
     foot = toe - heel
-    foot_to_forward = np.degrees(np.arctan2(foot[..., 1], foot[..., 0]))  # + = toe up
+    foot_to_forward = _atan2_deg(foot[..., 1], foot[..., 0])  # + = toe up
     return {
         "trunk_inclination_deg": trunk_incl,
         "thigh_angle_deg": thigh,
@@ -294,15 +300,15 @@ def _frontal(w: np.ndarray) -> dict[str, np.ndarray]:
     """Frontal angles from landmarks ``w`` (n, 33, 2) already in the (subject's right, up) frame."""
     hip, knee, ankle = w[:, _idx("hip")], w[:, _idx("knee")], w[:, _idx("ankle")]
     hip_line = hip[:, 1] - hip[:, 0]  # left hip → right hip
-    obliquity = np.degrees(np.arctan2(hip_line[:, 1], hip_line[:, 0]))[:, None].repeat(2, axis=1)
+    obliquity = _atan2_deg(hip_line[:, 1], hip_line[:, 0])[:, None].repeat(2, axis=1)
     trunk = w[:, _idx("shoulder")].mean(axis=1) - hip.mean(axis=1)
-    lean = np.degrees(np.arctan2(trunk[:, 0], trunk[:, 1]))[:, None].repeat(2, axis=1)
+    lean = _atan2_deg(trunk[:, 0], trunk[:, 1])[:, None].repeat(2, axis=1)
     medial = np.array([1.0, -1.0])[None, :]  # toward the other hip: +X for the left leg, −X for the right
     th, sh = knee - hip, ankle - knee
     tm, sm = th[..., 0] * medial, sh[..., 0] * medial
     cross = tm * sh[..., 1] - th[..., 1] * sm
     dot = tm * sm + th[..., 1] * sh[..., 1]
-    fppa = np.degrees(np.arctan2(-cross, dot))  # + when the knee bows medially
+    fppa = _atan2_deg(-cross, dot)  # + when the knee bows medially
     return {"pelvic_obliquity_deg": obliquity, "lateral_trunk_lean_deg": lean, "knee_fppa_deg": fppa}
 
 
