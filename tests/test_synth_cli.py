@@ -50,7 +50,8 @@ def test_list_patterns(capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["synth", "--out", "x.csv"], "video rendering of the gait model is not available yet"),
+    (["synth", "--out", "x.csv"], "for keypoints add --keypoints"),
+    (["synth", "--out", "x.mp4", "--noise"], "apply to --keypoints only"),
     (["synth", "--keypoints", "--out", "x.csv", "--pattern", "limp", "--side", "left"], "valid patterns: antalgic"),
     (["synth", "--keypoints", "--out", "x.csv", "--pattern", "antalgic", "--side", "up"], "left or right"),
     (["synth", "--keypoints", "--out", "x.csv", "--pattern", "antalgic"], "needs --side"),

@@ -1,12 +1,18 @@
-"""``gaitlab synth``: synthetic walking keypoints with ground truth, from the 3D gait model.
+"""``gaitlab synth``: synthetic walking videos or keypoints with ground truth, from the 3D gait model.
+
+    gaitlab synth --pattern antalgic --side left --view side --seconds 8 --seed 1 --out clip.mp4
+
+renders the walker (:mod:`gaitlab.synth.render`) to ``clip.mp4`` (H.264) and writes ``clip.truth.json``
+beside it (parameters, patterns with side and magnitude, true events, strides and summary, camera,
+per-frame true 2D landmarks and angles). Video options: ``--width/--height`` (default: the view's
+camera, portrait for front/back views), ``--hfov``, ``--crf``, ``--shake-deg``, ``--mirrored``,
+``--vfr-jitter``.
 
     gaitlab synth --keypoints --pattern antalgic --side left --magnitude 8 --view side --seconds 20 \\
         --seed 1 --fps 30 --speed 1.2 --height-cm 175 [--noise] [--treadmill] [--turns N] --out seq.csv
 
 writes ``seq.csv`` (a gaitlab landmarks CSV: ``gaitlab analyze --keypoints seq.csv``) and
-``seq.truth.json`` beside it (parameters, patterns with side and magnitude, true events, per-stride truth,
-summary truth values, camera). ``--list-patterns`` prints the pattern catalogue. Video rendering of the
-model is not available yet (``--keypoints`` is required).
+``seq.truth.json`` beside it instead. ``--list-patterns`` prints the pattern catalogue.
 """
 
 from __future__ import annotations
@@ -18,17 +24,20 @@ from pathlib import Path
 from ..errors import ConfigError
 
 VIEWS = ("side", "side-left", "front", "back", "oblique")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv")  # containers gaitlab.video.open_writer writes
 
 
 def add_synth_parser(subparsers, positive) -> None:
     """Register ``gaitlab synth`` on the main parser's ``subparsers``; ``positive(kind)`` is the CLI's
     converter factory for numbers that must be > 0."""
     s = subparsers.add_parser(
-        "synth", help="synthetic walking keypoints with ground truth (3D gait model, injectable patterns)",
-        description="Simulate a walker with the 3D gait model and write its keypoints as seen by a virtual "
-                    "camera, with the ground truth beside them (<out stem>.truth.json).")
-    s.add_argument("--keypoints", action="store_true", help="write keypoints (landmarks CSV); required for now")
-    s.add_argument("--out", help="output landmarks CSV (the truth goes to <stem>.truth.json beside it)")
+        "synth", help="synthetic walking video (or keypoints) with ground truth (3D gait model, injectable patterns)",
+        description="Simulate a walker with the 3D gait model and render it as a video seen by a virtual camera "
+                    "(or write its keypoints with --keypoints), with the ground truth beside it "
+                    "(<out stem>.truth.json).")
+    s.add_argument("--keypoints", action="store_true", help="write keypoints (landmarks CSV) instead of a video")
+    s.add_argument("--out", help="output video (.mp4, .mov, .m4v, .mkv) or, with --keypoints, landmarks CSV; "
+                                 "the truth goes to <stem>.truth.json beside it")
     s.add_argument("--list-patterns", action="store_true", help="print the pattern catalogue and exit")
     s.add_argument("--pattern", action="append", default=[], metavar="NAME",
                    help="inject a compensatory pattern (repeat for several; see --list-patterns)")
@@ -44,13 +53,22 @@ def add_synth_parser(subparsers, positive) -> None:
     s.add_argument("--cadence", type=positive(float), help="steps/min (default: from the speed, walk-ratio relation)")
     s.add_argument("--height-cm", type=positive(float), default=175.0, help="walker's height (default 175)")
     s.add_argument("--stride-cv", type=float, default=2.0, help="stride-time CV %% (default 2)")
-    s.add_argument("--noise", action="store_true", help="add pose-estimation-like noise, drops and swaps")
+    s.add_argument("--noise", action="store_true",
+                   help="--keypoints only: add pose-estimation-like noise, drops and swaps")
     s.add_argument("--treadmill", action="store_true", help="walk on a treadmill (the belt moves at --speed)")
     s.add_argument("--turns", type=int, help="180° turns on the walkway (default: as many as the clip allows)")
     s.add_argument("--walkway-m", type=positive(float), default=6.0, help="length of each straight (default 6)")
     s.add_argument("--vfr-jitter", type=float, default=0.0, help="relative SD of frame intervals (phones: 0.05–0.15)")
     s.add_argument("--labels", choices=("mediapipe", "mediapipe-mirror-back", "true"), default="mediapipe",
-                   help="left/right labelling of the keypoints (default: mediapipe)")
+                   help="--keypoints only: left/right labelling of the keypoints (default: mediapipe)")
+    v = s.add_argument_group("video (default mode)")
+    v.add_argument("--width", type=positive(int), help="image width px as displayed (default: the view's camera)")
+    v.add_argument("--height", type=positive(int), help="image height px as displayed (default: the view's camera)")
+    v.add_argument("--hfov", type=positive(float), help="horizontal field of view, deg (default 60)")
+    v.add_argument("--crf", type=int, default=23, help="x264 quality, 0 lossless … 51 worst (default 23)")
+    v.add_argument("--shake-deg", type=float, default=0.0,
+                   help="hand-held camera: RMS rotation per axis in degrees (default 0 = tripod)")
+    v.add_argument("--mirrored", action="store_true", help="mirrored (selfie) clip: flip in the display matrix")
 
 
 def _patterns(args):
@@ -94,11 +112,15 @@ def run_synth(args) -> int:
     """Run ``gaitlab synth``; returns the exit code. Raises ConfigError for wrong options."""
     if args.list_patterns:
         return _list_patterns()
-    if not args.keypoints:
-        raise ConfigError("Video rendering of the gait model is not available yet; add --keypoints to write a "
-                          "landmarks CSV (gaitlab synth --keypoints --out seq.csv).")
     if not args.out:
-        raise ConfigError("Give the output file: gaitlab synth --keypoints --out seq.csv")
+        raise ConfigError("Give the output file: gaitlab synth --out clip.mp4 (or --keypoints --out seq.csv)")
+    if not args.keypoints:
+        if Path(args.out).suffix.lower() not in VIDEO_SUFFIXES:
+            raise ConfigError(f"The video must end in {', '.join(VIDEO_SUFFIXES)}; for keypoints add --keypoints.")
+        if args.noise or args.labels != "mediapipe":
+            raise ConfigError("--noise and --labels apply to --keypoints only (a video is analysed by MediaPipe).")
+        if not 0 <= args.crf <= 51 or args.shake_deg < 0:
+            raise ConfigError("--crf must be in [0, 51] and --shake-deg ≥ 0.")
     if not 0 <= args.stride_cv < 20 or not 0 <= args.vfr_jitter <= 0.5:
         raise ConfigError("--stride-cv must be in [0, 20) % and --vfr-jitter in [0, 0.5].")
     if args.turns is not None and args.turns < 0:
@@ -124,6 +146,8 @@ def run_synth(args) -> int:
         walk = simulate(params, t)
     except ValueError as exc:
         raise ConfigError(f"Cannot simulate this walk: {exc}.") from None
+    if not args.keypoints:
+        return _render(args, walk)
     camera = walk.camera(args.view)
     noise = NoiseModel() if args.noise else None
     pose = walk.project(camera, noise=noise, seed=args.seed, labels=args.labels)
@@ -148,6 +172,31 @@ def run_synth(args) -> int:
           f"{len(walk.events)} true events; cadence {s.get('cadence_steps_min', float('nan')):.1f} steps/min, "
           f"speed {s.get('speed_m_s', float('nan')):.2f} m/s")
     print(f"truth: {tp}")
+    return 0
+
+
+def _render(args, walk) -> int:
+    """Video mode: render ``walk`` with the CLI's camera and render options."""
+    from .render import RenderOptions, render_video
+
+    kw = {k: v for k, v in (("width_px", args.width), ("height_px", args.height), ("hfov_deg", args.hfov)) if v}
+    try:
+        camera = walk.camera(args.view, mirrored=args.mirrored, **kw)
+    except ValueError as exc:
+        raise ConfigError(f"Cannot place this camera: {exc}.") from None
+    if camera.width_px % 2 or camera.height_px % 2:
+        raise ConfigError("--width and --height must be even (H.264 yuv420p).")
+    if not walk.project(camera).tracked().any():
+        raise ConfigError("The walker is never in view of this camera; use a longer clip or --turns.")
+    opt = RenderOptions(seed=args.seed, crf=args.crf, shake_deg=args.shake_deg)
+    out = Path(args.out)
+    truth = render_video(walk, camera, out, opt, view=args.view)
+    s = truth["summary"]
+    seen = sum(truth["frames"]["walker_in_view"])
+    print(f"{out}: {truth['frames']['n']} frames ({camera.width_px}×{camera.height_px}), walker in view in {seen}; "
+          f"{len(walk.events)} true events; cadence {s.get('cadence_steps_min', float('nan')):.1f} steps/min, "
+          f"speed {s.get('speed_m_s', float('nan')):.2f} m/s; {out.stat().st_size / 1e6:.2f} MB")
+    print(f"truth: {out.with_name(out.stem + '.truth.json')}")
     return 0
 
 
