@@ -59,7 +59,7 @@ def main(minutes: float = 10.0, fps: float = 30.0) -> None:
     analytics["events"], ev = _best(lambda: detect_events(prep.t_s, prep.landmarks, gp, roll, cfg.events))
     analytics["strides"], (st, steps, _) = _best(lambda: compute_strides(ev, gp, prep.t_s, prep.landmarks, kin, roll, cfg.strides,
                                                                    image_center_px=(pose.width_px / 2, pose.height_px / 2)))
-    analytics["quality gates"], gates = _best(lambda: evaluate_gates(prep.landmarks, gp, st, pose.fps, roll, cfg.quality))
+    analytics["quality gates"], gates = _best(lambda: evaluate_gates(prep.landmarks, gp, pose.fps, roll, cfg.quality))
     analytics["metrics"], _ = _best(lambda: compute_metrics(st, gates, cfg.metrics, seed=1, fps=pose.fps,
                                                                  steps=steps))
     analytics["cycles"], _ = _best(lambda: summarise_cycles(compute_cycles(st, kin)))

@@ -270,7 +270,7 @@ def analyze(
                                        image_center_px=(pose.width_px / 2.0, pose.height_px / 2.0),
                                        belt_speed_m_s=belt_speed_m_s)
     warnings += _stride_warnings(grid_passes, events, strides, dropped)
-    gates = evaluate_gates(prepared.landmarks, grid_passes, strides, pose.fps, roll, cfg.quality)
+    gates = evaluate_gates(prepared.landmarks, grid_passes, pose.fps, roll, cfg.quality)
     warnings += gate_warnings(gates, pose.fps, cfg.quality)
     content = source.get("sha256") or hashlib.sha256(np.ascontiguousarray(pose.landmarks).tobytes()).hexdigest()
     metrics = compute_metrics(strides, gates, cfg.metrics, seed=seed_from_hash(content), fps=pose.fps,

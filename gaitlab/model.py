@@ -137,3 +137,9 @@ class Pass:
     near_side: str = ""
     #: Frames of this pass where leg labels were swapped back by identity correction.
     n_swaps_corrected: int = 0
+
+    def leg(self, side: str) -> str:
+        """"near" or "far" for a subject side in a pass with a near side, else ""."""
+        if self.near_side not in ("left", "right"):
+            return ""
+        return "near" if side == self.near_side else "far"

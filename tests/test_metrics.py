@@ -107,19 +107,19 @@ def _gate_scene(fps=30.0, visibility_left=1.0, tilt_px=0.0):
 
 def test_gates_pass_on_a_good_recording_and_fail_with_reasons():
     lm, passes = _gate_scene()
-    gates = evaluate_gates(lm, passes, pd.DataFrame(), 30.0, 1.0, CFG.quality)
+    gates = evaluate_gates(lm, passes, 30.0, 1.0, CFG.quality)
     assert all(g.passed for g in gates), [g for g in gates if not g.passed]
     assert {g.name for g in gates} >= {"frame_rate", "tracking_coverage", "walker_height", "camera_roll",
                                        "thigh_trunk_ratio", "event_visibility_left", "angle_visibility_left"}
     assert any("50 fps" in w for w in gate_warnings(gates, 30.0, CFG.quality))
     lm, passes = _gate_scene(visibility_left=0.4)
-    gates = evaluate_gates(lm, passes, pd.DataFrame(), 20.0, 12.0, CFG.quality)
+    gates = evaluate_gates(lm, passes, 20.0, 12.0, CFG.quality)
     failed = {g.name for g in gates if not g.passed}
     assert failed == {"frame_rate", "camera_roll", "angle_visibility_left"}
     assert "left leg" in failed_reason(gates, ("sagittal:left",))
     assert failed_reason(gates, ("sagittal:right",)) == ""
     lm[:, :, 1] *= 0.2  # a walker 130 px tall
-    gates = evaluate_gates(lm, passes, pd.DataFrame(), 30.0, 0.0, CFG.quality)
+    gates = evaluate_gates(lm, passes, 30.0, 0.0, CFG.quality)
     assert "px tall" in failed_reason(gates, ("angles",))
 
 

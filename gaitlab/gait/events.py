@@ -43,7 +43,7 @@ from scipy.signal import find_peaks
 from ..model import LM, Pass
 from ..pipeline import EventsConfig
 from .filtering import leg_length_px
-from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, walking_frame
+from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, pass_rows, walking_frame
 
 #: Column → (unit, definition) of ``events.csv``.
 EVENT_COLUMNS: dict[str, tuple[str, str]] = {
@@ -193,12 +193,11 @@ def detect_events(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg: Even
     lm = np.asarray(landmarks, dtype=float)
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
     fs = 1.0 / float(np.median(np.diff(t))) if len(t) > 1 else float("nan")
-    roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
-    xy = derotate_xy(lm[..., :2], roll)
+    xy = derotate_xy(lm[..., :2], roll_deg)
     rows: list[dict] = []
     for p in passes:
         method = pass_method(p, cfg)
-        r = slice(max(p.start, 0), min(p.end, len(t)))
+        r = pass_rows(p, len(t))
         if not method or r.stop - r.start < 3:
             continue
         w = walking_frame(xy[r], p)
@@ -220,7 +219,7 @@ def detect_events(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg: Even
                 v = float(np.nanmedian(vis[max(i - 2, 0):i + 3][:, used])) if used else 1.0
                 found.append({
                     "pass_id": p.pass_id, "view": p.view, "side": side,
-                    "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
+                    "leg": p.leg(side),
                     "event": kind, "time_s": ts, "frame": int(fi[r.start + i]),
                     "confidence": round(min(1.0, prom / med) * (v if np.isfinite(v) else 0.0), 3),
                     "method": method, "_prom": prom,

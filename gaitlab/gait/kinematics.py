@@ -86,9 +86,10 @@ def _wrap_deg(a: np.ndarray) -> np.ndarray:
 
 
 def derotate_xy(xy, roll_deg: float) -> np.ndarray:
-    """Rotate image points (…, 2) by −``roll_deg`` so that the floor's horizontal becomes image-horizontal."""
+    """Rotate image points (…, 2) by −``roll_deg`` so that the floor's horizontal becomes image-horizontal.
+    A roll that is not measurable (None or NaN) is not corrected."""
     xy = np.asarray(xy, dtype=float)
-    a = np.deg2rad(roll_deg)
+    a = np.deg2rad(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
     c, s = np.cos(a), np.sin(a)
     x, y = xy[..., 0], xy[..., 1]
     return np.stack([c * x + s * y, -s * x + c * y], axis=-1)
@@ -152,7 +153,8 @@ def _pooled_slope(groups: list[np.ndarray]) -> tuple[float, int]:
     return (sxy / sxx if sxx > 0 else float("nan")), n
 
 
-def _pass_rows(p: Pass, n: int) -> slice:
+def pass_rows(p: Pass, n: int) -> slice:
+    """Rows of a pass in a sequence of ``n`` samples."""
     return slice(max(p.start, 0), min(p.end, n))
 
 
@@ -183,7 +185,7 @@ def estimate_roll_deg(t_s, landmarks, passes: list[Pass], cfg: KinematicsConfig)
 
     sag_groups: list[np.ndarray] = []
     for p in (p for p in usable if p.view in SAGITTAL_VIEWS):
-        r = _pass_rows(p, len(t))
+        r = pass_rows(p, len(t))
         leg = leg_length_px(xy[r])
         leg_med = np.nanmedian(leg) if np.isfinite(leg).any() else np.nan
         for heel in _idx("heel"):
@@ -220,7 +222,7 @@ def estimate_roll_deg(t_s, landmarks, passes: list[Pass], cfg: KinematicsConfig)
 def _frontal_roll(t: np.ndarray, xy: np.ndarray, passes: list[Pass], cfg: KinematicsConfig) -> tuple[float, str]:
     angles, weights = [], []
     for p in passes:
-        r = _pass_rows(p, len(t))
+        r = pass_rows(p, len(t))
         leg = leg_length_px(xy[r])
         leg_med = np.nanmedian(leg) if np.isfinite(leg).any() else np.nan
         side_angles, n = [], 0
@@ -336,7 +338,7 @@ def compute_kinematics(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg:
     xy = derotate_xy(lm[..., :2], roll)
     blocks = []
     for p in passes:
-        r = _pass_rows(p, len(t))
+        r = pass_rows(p, len(t))
         n = r.stop - r.start
         if not p.usable or n <= 0:
             continue
@@ -344,10 +346,7 @@ def compute_kinematics(t_s, landmarks, passes: list[Pass], roll_deg: float, cfg:
         w = walking_frame(xy[r], p)
         if w is not None:
             cols.update(_sagittal(w) if p.view in SAGITTAL_VIEWS else _frontal(w))
-        if p.view in SAGITTAL_VIEWS and p.near_side in SIDES:
-            leg = np.array(["near" if s == p.near_side else "far" for s in SIDES])
-        else:
-            leg = np.array(["", ""])
+        leg = np.array([p.leg(s) if p.view in SAGITTAL_VIEWS else "" for s in SIDES])
         block = {
             "time_s": np.repeat(t[r], 2),
             "frame": np.repeat(fi[r], 2).astype(int),

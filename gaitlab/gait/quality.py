@@ -21,11 +21,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..model import LM, Pass
 from ..pipeline import QualityConfig
-from .kinematics import SIDES
+from .kinematics import SIDES, pass_rows
 
 _EVENT_POINTS = ("heel", "foot_index", "ankle")
 _ANGLE_POINTS = ("hip", "knee", "ankle", "heel", "foot_index")
@@ -54,11 +53,11 @@ def _rows(passes: list[Pass], n: int, pred) -> np.ndarray:
     m = np.zeros(n, dtype=bool)
     for p in passes:
         if p.usable and pred(p):
-            m[max(p.start, 0):min(p.end, n)] = True
+            m[pass_rows(p, n)] = True
     return m
 
 
-def evaluate_gates(landmarks, passes: list[Pass], strides: pd.DataFrame, fps: float, roll_deg: float,
+def evaluate_gates(landmarks, passes: list[Pass], fps: float, roll_deg: float,
                    cfg: QualityConfig) -> list[Gate]:
     """All gates of one analysis. ``landmarks`` (N, 33, 4) on the grid the ``passes`` index."""
     lm = np.asarray(landmarks, dtype=float)

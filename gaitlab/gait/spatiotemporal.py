@@ -34,7 +34,7 @@ import pandas as pd
 from ..model import LM, Pass
 from ..pipeline import StridesConfig
 from .filtering import leg_length_px
-from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, walking_frame
+from .kinematics import FRONTAL_VIEWS, SIDES, derotate_xy, pass_rows, walking_frame
 
 _OTHER = {"left": "right", "right": "left"}
 
@@ -219,6 +219,13 @@ STEP_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+def _pass_frame(p: Pass, t: np.ndarray, xy: np.ndarray, lm: np.ndarray, cfg: StridesConfig):
+    """Rows of a pass, their times, its walking frame (None in oblique views) and its leg length (px)."""
+    r = pass_rows(p, len(t))
+    legl = float(np.nanpercentile(leg_length_px(lm[r, :, :2]), cfg.leg_length_percentile))
+    return r, t[r], walking_frame(xy[r], p), legl
+
+
 def compute_steps(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, roll_deg: float, cfg: StridesConfig, *,
                   frame_index=None, height_cm: float | None = None, image_center_px=None) -> pd.DataFrame:
     """Steps of every pass: each heel strike preceded, in the same pass, by the other foot's heel strike
@@ -236,10 +243,8 @@ def compute_steps(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, roll
         hs = events[(events.pass_id == p.pass_id) & (events.event == "HS")].sort_values("time_s")
         if not p.usable or len(hs) < 2:
             continue
-        r = slice(max(p.start, 0), min(p.end, len(t)))
-        tp = t[r]
-        w = walking_frame(xy_all[r], p) if p.view == "sagittal" else None
-        legl = float(np.nanpercentile(leg_length_px(lm[r, :, :2]), cfg.leg_length_percentile))
+        r, tp, w, legl = _pass_frame(p, t, xy_all, lm, cfg)
+        w = w if p.view == "sagittal" else None
         cx = None  # principal point along the walking direction
         if centre is not None and w is not None:
             cx = float(walking_frame(np.broadcast_to(centre, (1, 33, 2)), p)[0, 0, 0])
@@ -286,34 +291,29 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
     t = np.asarray(t_s, dtype=float)
     lm = np.asarray(landmarks, dtype=float)
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
-    roll = float(roll_deg) if roll_deg is not None and np.isfinite(roll_deg) else 0.0
-    xy_all = derotate_xy(lm[..., :2], roll)
+    xy_all = derotate_xy(lm[..., :2], roll_deg)
     leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
     rows, dropped = [], {}
     for p in passes:
         ev = events[events.pass_id == p.pass_id]
         if not p.usable or ev.empty:
             continue
-        r = slice(max(p.start, 0), min(p.end, len(t)))
-        tp = t[r]
-        w = walking_frame(xy_all[r], p)
-        legl = float(np.nanpercentile(leg_length_px(lm[r, :, :2]), cfg.leg_length_percentile))
+        r, tp, w, legl = _pass_frame(p, t, xy_all, lm, cfg)
         kp = kinematics[kinematics.pass_id == p.pass_id]
         frontal = p.view in FRONTAL_VIEWS
         counts = {"dropped_order": 0, "dropped_range": 0}
-        pass_steps: list[dict] = []
+        pass_strides: list[dict] = []
         for side in SIDES:
             hs_s, other = _times(ev, side, "HS"), _OTHER[side]
             hs_o = _times(ev, other, "HS")
             k = _Curves(kp[kp.side == side].sort_values("time_s"))
             to_all, to_other = _times(ev, side, "TO"), _times(ev, other, "TO")
-            pass_rows = []
             for hs, nhs in zip(hs_s[:-1], hs_s[1:]):
                 stride = nhs - hs
                 row = {c: np.nan for c in STRIDE_COLUMNS}
                 row.update({
                     "pass_id": p.pass_id, "view": p.view, "side": side,
-                    "leg": ("near" if side == p.near_side else "far") if p.near_side in SIDES else "",
+                    "leg": p.leg(side),
                     "support_phase": "approximate" if frontal else "measured", "treadmill": bool(p.treadmill),
                     "hs_time_s": hs, "next_hs_time_s": nhs, "stride_time_s": stride,
                     "cadence_steps_min": 120.0 / stride,
@@ -352,22 +352,21 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                             row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
                     row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
-                pass_rows.append(row)
-            pass_steps += pass_rows
-        if len(pass_steps) >= 3:  # a stride far off the pass's median comes from mixed-up or missed events
-            med = float(np.median([r["stride_time_s"] for r in pass_steps]))
-            keep = [r for r in pass_steps if abs(r["stride_time_s"] / med - 1.0) <= cfg.max_stride_deviation]
-            counts["dropped_range"] += len(pass_steps) - len(keep)
-            pass_steps = keep
-        for side in SIDES:  # renumber after drops
-            mine = [r for r in pass_steps if r["side"] == side]
+                pass_strides.append(row)
+        if len(pass_strides) >= 3:  # a stride far off the pass's median comes from mixed-up or missed events
+            med = float(np.median([x["stride_time_s"] for x in pass_strides]))
+            keep = [x for x in pass_strides if abs(x["stride_time_s"] / med - 1.0) <= cfg.max_stride_deviation]
+            counts["dropped_range"] += len(pass_strides) - len(keep)
+            pass_strides = keep
+        for side in SIDES:  # numbered after the drops
+            mine = [x for x in pass_strides if x["side"] == side]
             for i, row in enumerate(mine):
                 row["stride"] = i
                 row["steady"] = 0 < i < len(mine) - 1
-        rows += pass_steps
+        rows += pass_strides
         dropped[p.pass_id] = counts
     df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
-    steps = compute_steps(events, passes, t, lm, roll, cfg, frame_index=fi, height_cm=height_cm,
+    steps = compute_steps(events, passes, t, lm, roll_deg, cfg, frame_index=fi, height_cm=height_cm,
                           image_center_px=image_center_px)
     if len(df) and len(steps):  # the step ending at each stride's first heel strike
         key = steps.set_index(["pass_id", "side", "hs_time_s"])
