@@ -34,6 +34,7 @@ from .gait.passes import segment_passes
 from .gait.quality import Gate, evaluate_gates, gate_warnings
 from .gait.spatiotemporal import compute_strides
 from .gait.stats import seed_from_hash
+from .patterns import FLAG_COLUMNS, evaluate_flags
 from .model import Pass, PoseSequence
 from .pipeline import PipelineConfig, load_pipeline
 from .pose.sides import assign_sides, correct_leg_swaps, with_swap_counts
@@ -65,10 +66,15 @@ class GaitAnalysis:
     cycles: pd.DataFrame
     cycle_summary: pd.DataFrame
     gates: list[Gate]
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(FLAG_COLUMNS)))
     ankle_standing_offset_deg: dict[str, float] = field(default_factory=dict)
     ankle_offset_reason: str = ""
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    #: Two-clip session facts (clips, single-support window, temporal agreement); empty for one clip.
+    session: dict[str, Any] = field(default_factory=dict)
+    #: Two-clip session: the front clip's own analysis (written to ``front_clip/``).
+    front: "GaitAnalysis | None" = None
 
     def summary(self) -> dict[str, Any]:
         """The content of ``analysis.json``."""
@@ -99,6 +105,8 @@ class GaitAnalysis:
             "strides": {side: int((self.strides.side == side).sum()) for side in ("left", "right")},
             "quality_gates": [g.as_dict() for g in self.gates],
             "metrics": self.metrics.to_dict(orient="records"),
+            "flags": self.flags.to_dict(orient="records"),
+            **({"session": self.session} if self.session else {}),
             "warnings": self.warnings,
             "timings_s": self.timings_s,
         }
@@ -121,12 +129,29 @@ class GaitAnalysis:
                     lines.append(f"{label}: {r.value:.3g}{ci} {r.unit}, n = {r.n}")
                 else:
                     lines.append(f"{label}: not measurable — {r.reason}")
+        lines += flags_text(self.flags)
         return "\n".join(lines)
 
 
 #: Metrics printed by the CLI (all of them are in metrics.csv).
 KEY_METRICS = ("cadence_steps_min", "stance_pct", "stance_time_asymmetry", "step_time_asymmetry",
                "knee_flex_swing_peak_deg", "speed_ll_s")
+
+
+def flags_text(flags: pd.DataFrame) -> list[str]:
+    """CLI lines: each flagged pattern with value, CI and threshold; the count of not assessable ones."""
+    hit = flags[flags.status == "flagged"]
+    na = flags[flags.status == "not_assessable"]
+    lines = [f"Flags: {len(hit)} raised, {int((flags.status == 'not_flagged').sum())} not raised, "
+             f"{len(na)} not assessable (screening support, not a diagnosis; flags.csv has every row and reason)."]
+    for r in hit.itertuples():
+        thr = r.threshold_marked if r.severity == "marked" else r.threshold_possible
+        lines.append(f"  {r.severity.upper():8} {r.name} ({r.side}): {r.metric} = {r.value:.3g} "
+                     f"[{r.ci_low:.3g}, {r.ci_high:.3g}] {r.unit}, n = {r.n}; threshold {thr:g}")
+    reasons = na.reason.value_counts()
+    for why, k in reasons.head(3).items():
+        lines.append(f"  not assessable ({k}): {why}")
+    return lines
 
 
 def _lib_versions() -> dict[str, str]:
@@ -213,12 +238,14 @@ def analyze(
     use_cache: bool = True,
     chunks: int = 1,
     progress: Progress | None = None,
+    pose: PoseSequence | None = None,
 ) -> GaitAnalysis:
     """Analyse one walking clip (or imported keypoints) and return a :class:`GaitAnalysis`.
 
     Parameters mirror ``gaitlab analyze``; ``progress(n_new_frames, total_or_None)`` is called while
     pose runs. ``chunks`` > 1 runs pose on that many time chunks in parallel processes (for one long
-    clip on an otherwise idle machine; keep it 1 inside batch or web workers). Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
+    clip on an otherwise idle machine; keep it 1 inside batch or web workers). ``pose`` analyses landmarks
+    already in memory (e.g. a gait-model walk) instead of a file. Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
     """
     cfg = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
     if view not in ("auto", "sagittal", "frontal"):
@@ -229,7 +256,9 @@ def analyze(
     source: dict[str, Any] = {"height_cm": height_cm, "belt_speed_m_s": belt_speed_m_s}
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if keypoints is not None:
+    if pose is not None:
+        source["keypoints"] = "in-memory landmarks"
+    elif keypoints is not None:
         pose = _pose_from_keypoints(Path(keypoints), cfg, hint=hint, video=Path(video) if video else None,
                                     source=source)
     elif video is not None:
@@ -276,11 +305,12 @@ def analyze(
     metrics = compute_metrics(strides, gates, cfg.metrics, seed=seed_from_hash(content), fps=pose.fps,
                               height_cm=height_cm, steps=steps)
     cycles = compute_cycles(strides, kin)
+    flags = evaluate_flags(metrics, strides, gates, pose.fps, cfg, kin)
     timings["analysis"] = time.perf_counter() - t1
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
         roll_method=roll_method, events=events, steps=steps, strides=strides, metrics=metrics, cycles=cycles,
-        cycle_summary=summarise_cycles(cycles), gates=gates,
+        cycle_summary=summarise_cycles(cycles), gates=gates, flags=flags,
         ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
         warnings=list(dict.fromkeys(warnings)), timings_s=timings,
     )

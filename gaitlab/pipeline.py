@@ -238,6 +238,36 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class FlagsConfig:
+    """Compensatory-pattern flags (``patterns/``, CLINICAL §6). Pairs are (possible, marked); a flag fires
+    when the whole confidence interval is past the threshold (CLINICAL §4)."""
+
+    high_fps: float  # at or above this frame rate the *_high_fps temporal thresholds apply (event noise smaller)
+    antalgic_stance_ratio: tuple[float, float]  # stance-time ratio (longer / shorter side)
+    antalgic_stance_ratio_high_fps: tuple[float, float]
+    step_time_ratio: tuple[float, float]
+    step_time_ratio_high_fps: tuple[float, float]
+    step_length_ratio: tuple[float, float]
+    knee_loading_flexion_deg: tuple[float, float]  # below: knee guarding (loading response)
+    knee_swing_flexion_deg: tuple[float, float]  # below: knee guarding (swing peak)
+    thigh_extension_deg: tuple[float, float]  # below: reduced hip extension
+    trunk_inclination_deg: tuple[float, float]  # above: forward trunk lean
+    late_swing_dorsiflexion_deg: tuple[float, float]  # below: foot drop
+    contact_max_foot_pitch_deg: float  # foot pitched toe-up by less than this at heel strike = flat / toe-first
+    contact_min_fraction: float  # foot drop is corroborated when at least this fraction of strides land flat
+    steppage_thigh_deg: float  # peak swing thigh angle above this = steppage
+    steppage_side_excess_deg: float  # ... or above the other side's by more than this
+    pelvic_drop_deg: tuple[float, float]  # above: contralateral pelvic drop
+    lateral_trunk_lean_deg: tuple[float, float]  # above: lateral trunk lean toward stance
+    knee_fppa_deg: tuple[float, float]  # above: dynamic knee valgus
+    hip_hiking_deg: tuple[float, float]  # above: hip hiking
+    swing_foot_excursion_hw: tuple[float, float]  # above: circumduction
+    stride_time_cv_pct: tuple[float, float]  # above: irregular stride timing
+    stride_time_cv_pct_high_fps: tuple[float, float]
+    cv_from_frontal: bool  # assess stride-time CV from front-view heel strikes (not validated: see default.toml)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """The whole resolved configuration."""
 
@@ -253,6 +283,7 @@ class PipelineConfig:
     strides: StridesConfig
     quality: QualityConfig
     metrics: MetricsConfig
+    flags: FlagsConfig
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
