@@ -40,8 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    a = sub.add_parser("analyze", help="analyse one walking video", description="Analyse one walking video.")
-    a.add_argument("video", nargs="?", help="video file (MP4, MOV, MKV, WebM, AVI)")
+    a = sub.add_parser("analyze", help="analyse one walking video (or a side + front session)",
+                       description="Analyse one walking video, or a side-view and a front-view clip of one session.")
+    a.add_argument("video", nargs="*", help="video file (MP4, MOV, MKV, WebM, AVI); two files = side clip, front clip")
+    a.add_argument("--session", metavar="FILE.toml", help="session file: side = \"side.mp4\", front = \"front.mp4\" "
+                   "(paths relative to it), optional label and height_cm")
     a.add_argument("--out", help="output folder (default: results/<video name>/)")
     a.add_argument("--pipeline", help="pipeline TOML file or name in pipelines/ (default: default)")
     a.add_argument("--view", choices=["auto", "sagittal", "frontal"], default="auto",
@@ -56,13 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--chunks", type=int, default=1, help="run pose on N time chunks in parallel processes "
                    "(long clips on an idle machine; default 1)")
     a.add_argument("--no-cache", action="store_true", help="re-run pose estimation even if cached")
+    a.add_argument("--no-blur", action="store_true", help="do not pixelate faces in overlay.mp4 and the report's images")
+    a.add_argument("--no-overlay", action="store_true", help="do not write overlay.mp4 (the report's key frames are still made)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("dictionary", help="print the data dictionary (every output column, unit, definition)")
+    c = sub.add_parser("compare", help="before/after comparison of two analysis folders",
+                       description="Compare two gaitlab output folders (earlier, later): comparison.csv and .html.")
+    c.add_argument("old", help="output folder of the earlier analysis")
+    c.add_argument("new", help="output folder of the later analysis")
+    c.add_argument("--out", help="folder for comparison.csv and comparison.html (default: the later folder)")
 
     from .synth.cli import add_synth_parser  # argparse only: cheap to import
 
     add_synth_parser(sub, _positive)
+    from .validate.cli import add_validate_parser  # argparse only: cheap to import
+
+    add_validate_parser(sub, _positive)
+    from .batch.cli import add_batch_parser  # argparse only: cheap to import
+
+    add_batch_parser(sub, _positive)
+    from .web.cli import add_serve_parser, add_user_parser  # argparse only: cheap to import
+
+    add_serve_parser(sub, _positive)
+    add_user_parser(sub)
     return p
 
 
@@ -90,14 +110,20 @@ def _analyze(args) -> int:
     from .analysis import analyze
     from .export import write_outputs
 
-    if args.video is None and args.keypoints is None:
+    videos = list(args.video or [])
+    if len(videos) > 2:
+        raise ConfigError("Give one video, or two (side clip, then front clip) for a session.")
+    if args.session or len(videos) == 2:
+        return _analyze_session(args, videos)
+    video = videos[0] if videos else None
+    if video is None and args.keypoints is None:
         raise ConfigError("Give a video file to analyse: gaitlab analyze clip.mp4 [--out results/clip]")
-    source = args.video or args.keypoints
+    source = video or args.keypoints
     out = Path(args.out) if args.out else Path("results") / Path(source).stem
     bar = None if args.quiet else _ProgressBar()
     try:
         result = analyze(
-            args.video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm,
+            video, pipeline=args.pipeline, view=args.view, height_cm=args.height_cm,
             belt_speed_m_s=args.belt_speed, keypoints=args.keypoints,
             person_hint=args.person_hint, capture_fps=args.capture_fps, time_scale=args.time_scale,
             use_cache=not args.no_cache, chunks=args.chunks, progress=bar,
@@ -105,7 +131,7 @@ def _analyze(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    write_outputs(result, out)
+    write_outputs(result, out, video_path=video, blur=not args.no_blur, overlay=not args.no_overlay)
     for w in result.warnings:
         print(f"gaitlab: warning: {w}", file=sys.stderr)
     print(result.text_summary())
@@ -113,6 +139,37 @@ def _analyze(args) -> int:
 
     print(f"Outputs written to {out}/ ({', '.join([*DATA_DICTIONARY, 'analysis.json'])}; every column is "
           "described by 'gaitlab dictionary')")
+    print(f"Report: {out / 'report.html'} (open in a browser; prints to PDF)")
+    return 0
+
+
+def _analyze_session(args, videos: list[str]) -> int:
+    from .export import write_outputs
+    from .session import analyze_session, read_session_file
+
+    if args.keypoints or args.view != "auto":
+        raise ConfigError("--keypoints and --view apply to one clip; a session takes its views as side, front.")
+    kw = read_session_file(args.session) if args.session else {"side": videos[0], "front": videos[1]}
+    if args.session and videos:
+        raise ConfigError("Give either two videos or --session FILE.toml, not both.")
+    if args.height_cm:
+        kw["height_cm"] = args.height_cm
+    out = Path(args.out) if args.out else Path("results") / Path(args.session or videos[0]).stem
+    bar = None if args.quiet else _ProgressBar()
+    try:
+        result = analyze_session(pipeline=args.pipeline, use_cache=not args.no_cache, progress=bar,
+                                 person_hint=args.person_hint, capture_fps=args.capture_fps, **kw)
+    finally:
+        if bar is not None:
+            bar.close()
+    write_outputs(result, out, video_path=kw["side"], blur=not args.no_blur, overlay=not args.no_overlay,
+                  front_video_path=kw["front"])
+    for w in result.warnings:
+        print(f"gaitlab: warning: {w}", file=sys.stderr)
+    print("Session: side clip (sagittal, temporal) + front clip (frontal; single support "
+          f"{result.session['single_support_window_pct']} % of the stride, {result.session['single_support_source']}).")
+    print(result.text_summary())
+    print(f"Outputs written to {out}/ (the front clip's own outputs in {out}/front_clip/)")
     return 0
 
 
@@ -122,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "compare":
+            from .compare import compare_outputs
+
+            df = compare_outputs(args.old, args.new, args.out or args.new)
+            print(f"{(df.flag_change == '').sum()} metrics and {(df.flag_change != '').sum()} flag changes compared; "
+                  f"written to {args.out or args.new}/comparison.csv and comparison.html")
+            return 0
         if args.command == "dictionary":
             from .export import data_dictionary_markdown
 
@@ -131,6 +195,18 @@ def main(argv: list[str] | None = None) -> int:
             from .synth.cli import run_synth
 
             return run_synth(args)
+        if args.command == "validate":
+            from .validate.cli import run_validate
+
+            return run_validate(args)
+        if args.command == "batch":
+            from .batch.cli import run_batch_cli
+
+            return run_batch_cli(args)
+        if args.command in ("serve", "user"):
+            from .web.cli import run as run_web
+
+            return run_web(args)
         parser.print_help()
         return 2
     except GaitlabError as exc:

@@ -74,7 +74,7 @@ def test_sample_near_leg_knee_follows_truth(sample_analysis):
 
 def test_outputs_are_complete_and_documented(sample_out):
     files = {p.name for p in sample_out.iterdir()}
-    assert files == {*DATA_DICTIONARY, "analysis.json"}
+    assert files == {*DATA_DICTIONARY, "analysis.json", "report.html"}  # no video given: no overlay or key frames
     for name in DATA_DICTIONARY:
         cols = list(pd.read_csv(sample_out / name, comment="#", nrows=2).columns)
         assert undocumented_columns(name, cols) == [], name
