@@ -75,6 +75,8 @@ class GaitAnalysis:
     session: dict[str, Any] = field(default_factory=dict)
     #: Two-clip session: the front clip's own analysis (written to ``front_clip/``).
     front: "GaitAnalysis | None" = None
+    #: How frontal pelvic obliquity was measured (image waistband or landmarks) and how well.
+    pelvic_obliquity: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The content of ``analysis.json``."""
@@ -106,6 +108,7 @@ class GaitAnalysis:
             "quality_gates": [g.as_dict() for g in self.gates],
             "metrics": self.metrics.to_dict(orient="records"),
             "flags": self.flags.to_dict(orient="records"),
+            **({"pelvic_obliquity": self.pelvic_obliquity} if self.pelvic_obliquity else {}),
             **({"session": self.session} if self.session else {}),
             "warnings": self.warnings,
             "timings_s": self.timings_s,
@@ -292,6 +295,14 @@ def analyze(
                                                        cfg.kinematics, frame_index=prepared.frame_index)
     for side, offset in ankle_offset.items():
         kin.loc[kin.side == side, "ankle_dorsiflexion_deg"] -= offset
+    pelvic_reason, image_pelvis = None, None
+    if video is not None and cfg.image_obliquity.enabled:
+        t2 = time.perf_counter()
+        kin, pelvic_reason, image_pelvis = _image_pelvis(Path(video), sided, passes, roll, kin, cfg.image_obliquity)
+        timings["image_pelvis"] = time.perf_counter() - t2
+        if pelvic_reason == "":
+            warnings.append("Pelvic obliquity (pelvic drop, hip hiking) was measured from the waistband in the image: "
+                            "validated on rendered video only, not yet on real clips.")
     events = detect_events(prepared.t_s, prepared.landmarks, grid_passes, roll, cfg.events,
                            frame_index=prepared.frame_index)
     strides, steps, dropped = compute_strides(events, grid_passes, prepared.t_s, prepared.landmarks, kin, roll, cfg.strides,
@@ -303,17 +314,58 @@ def analyze(
     warnings += gate_warnings(gates, pose.fps, cfg.quality)
     content = source.get("sha256") or hashlib.sha256(np.ascontiguousarray(pose.landmarks).tobytes()).hexdigest()
     metrics = compute_metrics(strides, gates, cfg.metrics, seed=seed_from_hash(content), fps=pose.fps,
-                              height_cm=height_cm, steps=steps)
+                              height_cm=height_cm, steps=steps, pelvic_reason=pelvic_reason)
     cycles = compute_cycles(strides, kin)
     flags = evaluate_flags(metrics, strides, gates, pose.fps, cfg, kin)
     timings["analysis"] = time.perf_counter() - t1
     return GaitAnalysis(
         source=source, config=cfg, pose=pose, pose_sides=sided, passes=passes, kinematics=kin, roll_deg=roll,
         roll_method=roll_method, events=events, steps=steps, strides=strides, metrics=metrics, cycles=cycles,
-        cycle_summary=summarise_cycles(cycles), gates=gates, flags=flags,
+        cycle_summary=summarise_cycles(cycles), gates=gates, flags=flags, pelvic_obliquity=image_pelvis or {},
         ankle_standing_offset_deg=ankle_offset, ankle_offset_reason=ankle_reason,
         warnings=list(dict.fromkeys(warnings)), timings_s=timings,
     )
+
+
+def _image_pelvis(video: Path, sided: PoseSequence, passes: list[Pass], roll: float, kin: pd.DataFrame,
+                  cfg) -> tuple[pd.DataFrame, str | None, dict | None]:
+    """Frontal pelvic obliquity measured from the waistband in the image (``pose/image_pelvis.py``).
+
+    Returns the kinematics with the frontal ``pelvic_obliquity_deg`` replaced, the reason pelvic metrics
+    are not measurable ("" = measurable, None = no frontal pass) and what was measured."""
+    from .gait.kinematics import FRONTAL_VIEWS
+    from .pose.image_pelvis import image_obliquity, substitute_column
+
+    rows = np.zeros(len(sided), bool)
+    for p in passes:
+        if p.usable and p.view in FRONTAL_VIEWS:
+            rows[p.start:p.end] = True
+    rows &= sided.tracked()
+    if not rows.any():
+        return kin, None, None
+    est = image_obliquity(video, sided, rows, cfg, roll_deg=roll).obliquity_deg
+    frac = float(np.isfinite(est[rows]).mean())
+    with np.errstate(invalid="ignore"):
+        rate = np.diff(est) * sided.fps
+        rate = rate[rows[1:] & rows[:-1] & np.isfinite(rate)]
+    jitter = float(np.std(rate)) if len(rate) > 2 else float("nan")
+    info = {"source": "image waistband", "method": cfg.method, "measured_fraction": round(frac, 3),
+            "jitter_deg_s": round(jitter, 1), "validated": "rendered video only"}
+    if frac < cfg.min_measured_fraction:
+        reason = (f"the waist could be measured in the image in only {100 * frac:.0f} % of front-view frames "
+                  f"(needs {100 * cfg.min_measured_fraction:.0f} %): a plain or loose garment, or the walker too "
+                  "small; hip landmarks alone do not follow pelvic obliquity")
+    elif not jitter <= cfg.max_jitter_deg_s:
+        reason = (f"the waistband tilt measured in the image is too unsteady ({jitter:.0f} deg/s frame to frame, "
+                  f"limit {cfg.max_jitter_deg_s:g}); hip landmarks alone do not follow pelvic obliquity")
+    elif not cfg.report_pelvic_metrics:
+        reason = ("pelvic obliquity is measured from the image (kinematics.csv), but front-view heel strikes on "
+                  "video are off by up to ±0.25 s (rendered walkers), too coarse to place each stance window "
+                  "for per-stride drop and hiking")
+        return substitute_column(kin, sided, est), reason, {**info, "reason": reason}
+    else:
+        return substitute_column(kin, sided, est), "", info
+    return kin, reason, {**info, "source": "landmarks (image estimate rejected)", "reason": reason}
 
 
 def _stride_warnings(passes: list[Pass], events: pd.DataFrame, strides: pd.DataFrame,

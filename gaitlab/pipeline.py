@@ -268,6 +268,74 @@ class FlagsConfig:
 
 
 @dataclass(frozen=True)
+class ImageObliquityConfig:
+    """Image-based frontal pelvic obliquity (``pose/image_pelvis.py``; the values here equal
+    ``[image_obliquity]`` of default.toml, which a test checks). Band geometry is in trunk lengths (mid-hip → mid-shoulder image
+    distance) around the mid-hip / mid-shoulder points,
+    y measured upward."""
+
+    #: Measure obliquity from the image in frontal passes of a video (pelvic drop / hip hiking are
+    #: not measurable from landmarks alone).
+    enabled: bool = True
+    #: Pelvic metrics are reported only when the image measured at least this fraction of frontal frames
+    #: and the estimate's frame-to-frame jitter (SD of its rate of change) stays below max_jitter_deg_s.
+    min_measured_fraction: float = 0.8
+    max_jitter_deg_s: float = 60.0
+    #: Report per-stride pelvic drop / hip hiking from the image obliquity. Off: they need each stance
+    #: window, and front-view heel strikes on rendered video were off by −0.13…+0.25 s (2026-12-02).
+    report_pelvic_metrics: bool = False
+    #: "combined" (mean of the two where both measured), "edge" or "lk".
+    method: str = "combined"
+    #: Waist band: half width for "edge" and for "lk" (probe 2026-12-02: a wider band takes the outline and
+    #: the background into "edge", a narrower one leaves "lk" too few corners), bottom/top above the mid-hip.
+    pelvis_half_width: float = 0.20
+    lk_pelvis_half_width: float = 0.28
+    pelvis_bottom: float = -0.05
+    pelvis_top: float = 0.28
+    #: Shoulder band: half width, and bottom/top relative to the mid-shoulder.
+    shoulder_half_width: float = 0.45
+    shoulder_bottom: float = -0.20
+    shoulder_top: float = 0.15
+    #: LK: corners per band, their spacing (px), quality level; window (px) and pyramid levels.
+    max_corners: int = 80
+    min_distance_px: float = 3.0
+    corner_quality: float = 0.005
+    lk_win_px: int = 11
+    lk_levels: int = 2
+    #: LK: a band whose gray levels vary less than this (SD) has nothing to track (a plain garment).
+    lk_min_band_sd: float = 6.0
+    #: LK: forward–backward error limit (px); re-seed period (frames) and minimum points kept.
+    fb_max_px: float = 1.5
+    reseed_frames: int = 10
+    min_points: int = 6
+    #: RANSAC inlier distance (px) of the similarity fit.
+    ransac_px: float = 1.0
+    #: Complementary filter: the slow part (centred moving average over this window, s) comes from the
+    #: landmarks; 0 = keep the image's own (drifting) level.
+    trend_s: float = 2.0
+    #: Edge: gradients farther than this from the edge normal are ignored (deg); Sobel pre-blur (px SD);
+    #: least contrast (gray levels) of the single horizontal step across the band that would give the
+    #: band's gradient energy — a plain garment (a dress, a coat) has no waist edge to measure.
+    edge_max_deg: float = 60.0
+    edge_blur_px: float = 1.0
+    edge_min_contrast: float = 10.0
+    #: Zero-lag low-pass of the output (Hz; 0 = none) after filling NaN gaps up to ``max_gap_s``, and the
+    #: quality below which a frame is NaN.
+    cutoff_hz: float = 6.0
+    max_gap_s: float = 0.2
+    min_quality: float = 0.3
+    #: A frame farther than this from the landmarks' own line (deg) is not measured: the landmarks follow
+    #: only part of a true tilt, but never miss by this much; such a frame saw something else (hands,
+    #: folds, a second person).
+    max_landmark_dev_deg: float = 15.0
+    #: Frames whose trunk (mid-hip → mid-shoulder) is shorter than this (px) are not measured: the waist
+    #: band would be under ≈ 16 px wide.
+    min_trunk_px: float = 40.0
+    #: Frames are decoded with their longer side at most this (px; 0 = display size), as pose does.
+    max_side_px: int = 1280
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """The whole resolved configuration."""
 
@@ -284,6 +352,7 @@ class PipelineConfig:
     quality: QualityConfig
     metrics: MetricsConfig
     flags: FlagsConfig
+    image_obliquity: ImageObliquityConfig
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

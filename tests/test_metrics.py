@@ -132,6 +132,16 @@ def test_pelvic_drop_is_not_measurable_from_landmarks_unless_asked():
     assert _metric(m, "pelvic_drop_deg", "left").value == pytest.approx(3.0)
 
 
+def test_pelvic_drop_follows_the_image_estimate_verdict():
+    s = _strides(view="frontal_toward").assign(pelvic_drop_deg=3.0, swing_hip_hiking_deg=1.0)
+    m = compute_metrics(s, [], CFG.metrics, seed=1, fps=30.0, pelvic_reason="")  # image estimate accepted
+    assert _metric(m, "pelvic_drop_deg", "left").measurable
+    assert _metric(m, "swing_hip_hiking_deg", "right").value == pytest.approx(1.0)
+    m = compute_metrics(s, [], CFG.metrics, seed=1, fps=30.0, pelvic_reason="waist not measured")
+    row = _metric(m, "pelvic_drop_deg", "left")
+    assert not row.measurable and row.reason == "waist not measured"
+
+
 def test_a_clip_without_strides_says_so():
     empty = _strides().iloc[:0]
     m = compute_metrics(empty, [], CFG.metrics, seed=1, fps=30.0)

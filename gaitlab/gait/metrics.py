@@ -162,9 +162,12 @@ def _values(strides: pd.DataFrame, side: str, spec: _Spec) -> np.ndarray:
 
 
 def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig, *, seed: int, fps: float,
-                    height_cm: float | None = None, steps: pd.DataFrame | None = None) -> pd.DataFrame:
+                    height_cm: float | None = None, steps: pd.DataFrame | None = None,
+                    pelvic_reason: str | None = None) -> pd.DataFrame:
     """The metrics table (columns of :data:`METRIC_COLUMNS`). Step time and step length come from
-    ``steps`` (:func:`gaitlab.gait.spatiotemporal.compute_steps`) when given, else from the stride rows."""
+    ``steps`` (:func:`gaitlab.gait.spatiotemporal.compute_steps`) when given, else from the stride rows.
+    ``pelvic_reason``: None = obliquity from the hip landmarks (see :data:`PELVIC`); "" = measured in the
+    image and accepted; else why the image estimate was rejected."""
     def source(col: str) -> pd.DataFrame:
         return steps if steps is not None and col in STEP_METRICS else strides
 
@@ -177,8 +180,11 @@ def compute_metrics(strides: pd.DataFrame, gates: list[Gate], cfg: MetricsConfig
         for side in SIDES:
             reason = _reason(_view_reason(spec.kind, strides, side, height_cm),
                              failed_reason(gates, _groups(spec.kind, side, spec.vertical)), strides)
-            if spec.column in PELVIC and not cfg.pelvic_from_landmarks and not reason:
-                reason = PELVIC_REASON
+            if spec.column in PELVIC and not reason:
+                if pelvic_reason is None:  # no image estimate: landmarks only
+                    reason = "" if cfg.pelvic_from_landmarks else PELVIC_REASON
+                else:
+                    reason = pelvic_reason
             est = mean_ci(_values(source(spec.column), side, spec), level=cfg.ci_level, min_n=min_n)
             t.add(spec.column, side, est, spec.unit, spec.normal, reason)
     for col in BOTH:
