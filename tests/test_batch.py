@@ -139,7 +139,8 @@ def test_rerun_is_all_cached_and_threshold_change_reruns_analysis_only(first, fo
     tuned.write_text("[metrics]\nmin_strides_mean = 1\n")
     report, _ = _run(folder, out, workers=0, pipeline=tuned)  # in this process: no pool start-up
     assert report.counts["succeeded"] == 2 and report.counts["cached"] == 0
-    assert _pose_cache() == pose  # no pose run, no pose cache entry rewritten
+    now = _pose_cache()  # other test files may add entries to the shared cache meanwhile
+    assert {k: now.get(k) for k in pose} == pose  # no pose run: no pose cache entry rewritten
     after = pd.read_csv(out / "batch_metrics.csv")
     pick = lambda df: df[(df.metric == "stride_time_s")].set_index(["clip_id", "side"]).measurable  # noqa: E731
     assert not pick(before).any() and pick(after).all()
