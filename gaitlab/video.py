@@ -318,6 +318,7 @@ class VideoWriter:
     def __init__(
         self, path: str | Path, fps: float, width: int, height: int, *, crf: int, preset: str, gop: int | None,
         rotation_deg: int, mirrored: bool, bit_depth: int, hdr_transfer: str | None, metadata: dict[str, str] | None,
+        threads: int | None = None,
     ) -> None:
         if rotation_deg % 90 or not 0 <= rotation_deg < 360:
             raise ValueError(f"rotation_deg must be 0, 90, 180 or 270, got {rotation_deg}")
@@ -337,6 +338,8 @@ class VideoWriter:
         try:
             av.codec.Codec("libx264", "w")
             codec, stream_options = "libx264", {"crf": str(crf), "preset": preset}
+            if threads is not None:
+                stream_options["threads"] = str(threads)
         except av.codec.codec.UnknownCodecError:
             codec, stream_options = "mpeg4", {}
             self.warnings.append("libx264 is not available in this FFmpeg build; wrote MPEG-4 Part 2 video instead.")
@@ -410,7 +413,7 @@ class VideoWriter:
 def open_writer(
     path: str | Path, fps: float, width: int, height: int, *, crf: int = 23, preset: str = "medium",
     gop: int | None = None, rotation_deg: int = 0, mirrored: bool = False, bit_depth: int = 8,
-    hdr_transfer: str | None = None, metadata: dict[str, str] | None = None,
+    hdr_transfer: str | None = None, metadata: dict[str, str] | None = None, threads: int | None = None,
 ) -> VideoWriter:
     """Open an H.264 video file for writing (libx264; MPEG-4 Part 2 with a warning if unavailable).
 
@@ -429,10 +432,15 @@ def open_writer(
             converted (for test clips).
         metadata: container tags, e.g. ``{"com.android.capture.fps": "240"}`` (MP4/MOV: written
             as QuickTime metadata keys).
+        threads: encoder threads (``None``: the encoder's choice; 1 makes libx264's output independent of
+            the machine's core count).
     """
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be ≥ 1 or None, got {threads}")
     if bit_depth not in (8, 10):
         raise ValueError(f"bit_depth must be 8 or 10, got {bit_depth}")
     if hdr_transfer is not None and hdr_transfer not in HDR_TRC.values():
         raise ValueError(f"hdr_transfer must be one of {sorted(HDR_TRC.values())} or None, got {hdr_transfer!r}")
     return VideoWriter(path, fps, width, height, crf=crf, preset=preset, gop=gop, rotation_deg=rotation_deg,
-                       mirrored=mirrored, bit_depth=bit_depth, hdr_transfer=hdr_transfer, metadata=metadata)
+                       mirrored=mirrored, bit_depth=bit_depth, hdr_transfer=hdr_transfer, metadata=metadata,
+                       threads=threads)

@@ -69,6 +69,8 @@ def add_synth_parser(subparsers, positive) -> None:
     v.add_argument("--shake-deg", type=float, default=0.0,
                    help="hand-held camera: RMS rotation per axis in degrees (default 0 = tripod)")
     v.add_argument("--mirrored", action="store_true", help="mirrored (selfie) clip: flip in the display matrix")
+    v.add_argument("--encoder-threads", type=positive(int), metavar="N",
+                   help="x264 threads (default: the encoder's choice; 1 gives the same bytes on any machine)")
 
 
 def _patterns(args):
@@ -188,7 +190,7 @@ def _render(args, walk) -> int:
         raise ConfigError("--width and --height must be even (H.264 yuv420p).")
     if not walk.project(camera).tracked().any():
         raise ConfigError("The walker is never in view of this camera; use a longer clip or --turns.")
-    opt = RenderOptions(seed=args.seed, crf=args.crf, shake_deg=args.shake_deg)
+    opt = RenderOptions(seed=args.seed, crf=args.crf, shake_deg=args.shake_deg, threads=args.encoder_threads)
     out = Path(args.out)
     truth = render_video(walk, camera, out, opt, view=args.view)
     s = truth["summary"]

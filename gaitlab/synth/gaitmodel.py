@@ -98,14 +98,16 @@ class ModelWalk:
         return ms.walk_summary(self)
 
     # ---- cameras and projection
-    def camera(self, view: str = "side", *, distance_m: float | None = None, **kw) -> Camera:
+    def camera(self, view: str = "side", *, distance_m: float | None = None, height_m: float | None = None,
+               **kw) -> Camera:
         """A camera for ``view`` ("side", "side-left", "front", "back", "oblique", "oblique-left") placed as
         CLINICAL.md §7 recommends: tripod at hip height (0.53 × height), level; side views perpendicular
         to the middle of the walkway, 4 m from the walking line; front/back views on the walking line 2 m
-        beyond the walkway's end/start (beyond the turns' loops; portrait); oblique 45° at 5 m. ``kw`` goes to the
+        beyond the walkway's end/start (beyond the turns' loops; portrait); oblique 45° at 5 m. ``height_m``: camera
+        height instead of hip height (still level unless ``pitch_deg`` is given). ``kw`` goes to the
         :class:`~gaitlab.synth.camera.Camera` constructor (width_px, hfov_deg, roll_deg, mirrored, ...)."""
         p = self.params
-        h = HIP_HEIGHT_FRACTION * p.height_m
+        h = HIP_HEIGHT_FRACTION * p.height_m if height_m is None else float(height_m)
         pel = 0.5 * (self.world_m[:, LM["left_hip"]] + self.world_m[:, LM["right_hip"]])
         if p.turns:  # the keyhole loop reaches (1 + √3)·R beyond each end of the walkway
             cx, cy = p.walkway_m / 2, 0.0

@@ -69,12 +69,17 @@ class RenderOptions:
     rotation_deg: int | None = None
     #: Soft contact shadows under the feet.
     shadows: bool = True
+    #: x264 encoder threads (None: the encoder's choice; 1: the same bytes on any machine with the same
+    #: FFmpeg/x264 build). Not part of the truth: it changes only the encoding.
+    threads: int | None = None
 
     def __post_init__(self):
         if self.noise_sd < 0 or self.blur_px < 0 or self.shake_deg < 0:
             raise ValueError("noise_sd, blur_px and shake_deg must be ≥ 0")
         if not 0 <= self.crf <= 51:
             raise ValueError(f"crf must be in [0, 51], got {self.crf}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be ≥ 1 or None, got {self.threads}")
         if self.rotation_deg is not None and self.rotation_deg not in (0, 90, 180, 270):
             raise ValueError(f"rotation_deg must be 0, 90, 180 or 270, got {self.rotation_deg}")
 
@@ -177,7 +182,7 @@ def render_video(walk, camera: Camera, path, options: RenderOptions | None = Non
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open_writer(path, fps, sw, sh, crf=opt.crf, preset=opt.preset, rotation_deg=rot, mirrored=camera.mirrored,
-                     metadata={"comment": "gaitlab synthetic walker (gaitlab.synth.render)"}) as wr:
+                     threads=opt.threads, metadata={"comment": "gaitlab synthetic walker (gaitlab.synth.render)"}) as wr:
         for i in range(len(r)):
             wr.write(_stored(r.frame(i), rot, camera.mirrored), t_s=float(t[i] - t[0]))
             if progress:
