@@ -69,7 +69,6 @@ def test_generator_front_view_sides(direction, mirrored):
 @pytest.mark.parametrize("channels", ["xy", "xyzv"])
 def test_injected_swaps_are_restored(fps, direction, channels):
     """≥ 99 % of swapped frames restored, ≤ 0.5 % of clean frames changed (Gaussian + 1–4 Hz noise)."""
-    inj_all, sw_all, truths = [], [], []
     for seed in range(3):
         pose, truth = generate_walk("side", direction, fps=fps, noise=True, seed=seed,
                                     duration_s=12.0, treadmill=True)

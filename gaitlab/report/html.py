@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import plots
 
 INTENDED_USE = ("Intended use: screening support for clinicians and a research tool. This report is not a "
                 "diagnosis and gaitlab is not a diagnostic device; every finding needs the judgement and "
