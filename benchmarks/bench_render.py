@@ -31,18 +31,9 @@ from gaitlab.model import LM
 from gaitlab.synth.gaitmodel import GaitParams, simulate
 from gaitlab.synth.patterns import PatternSpec
 from gaitlab.synth.render import RenderOptions, WalkerRenderer, render_video
+from gaitlab.validate.score import frame_rows, matched_angle, swapped
 
-LEG_POINTS = ("knee", "ankle", "heel", "foot_index")
 ANGLES = ("knee_flexion_deg", "thigh_angle_deg", "ankle_dorsiflexion_deg")
-
-
-def swapped(lm_xy, ref_xy) -> np.ndarray:
-    """(T,) bool: the leg labels of ``lm_xy`` fit ``ref_xy`` better swapped (NaN frames → False)."""
-    L = np.array([LM[f"left_{j}"] for j in LEG_POINTS])
-    R = np.array([LM[f"right_{j}"] for j in LEG_POINTS])
-    same = (np.linalg.norm(lm_xy[:, L] - ref_xy[:, L], axis=-1) + np.linalg.norm(lm_xy[:, R] - ref_xy[:, R], axis=-1)).sum(1)
-    cross = (np.linalg.norm(lm_xy[:, L] - ref_xy[:, R], axis=-1) + np.linalg.norm(lm_xy[:, R] - ref_xy[:, L], axis=-1)).sum(1)
-    return np.nan_to_num(cross, nan=np.inf) < np.nan_to_num(same, nan=np.inf)
 
 
 def oracle_kinematics(res, true_xy_at_rows):
@@ -63,31 +54,20 @@ def oracle_kinematics(res, true_xy_at_rows):
                               frame_index=prepared.frame_index)
 
 
-def frame_rows(pose_t, walk_t) -> np.ndarray:
-    """Index of the walk frame of each pose row (nearest time)."""
-    return np.clip(np.searchsorted(walk_t, pose_t - 0.5 * np.median(np.diff(walk_t))), 0, len(walk_t) - 1)
-
-
 def angle_errors(kin, truth_ang, full_view_t, walk_t) -> dict:
     """RMSE/bias per view, angle and leg of the analysis against the truth angles (same side, interpolated
     to the analysis' times), over times with the whole walker in view."""
     out = {}
-    ok_t = lambda t: full_view_t[frame_rows(t, walk_t)]  # noqa: E731
     for view in sorted(set(kin.view)):
         cols = ANGLES if view == "sagittal" else ("pelvic_obliquity_deg",) if view.startswith("frontal") else ()
         for leg in (("near", "far") if view == "sagittal" else ("",)):
             for col in cols:
                 errs, pairs = [], []
                 for side in ("left", "right"):
-                    k = kin[(kin.side == side) & (kin.view == view) & (kin.leg == leg)]
-                    tr = truth_ang[(truth_ang.side == side) & (truth_ang.view == view) & (truth_ang.leg == leg)]
-                    k, tr = k[np.isfinite(k[col])], tr[np.isfinite(tr[col])]
-                    if len(k) < 3 or len(tr) < 3:
-                        continue
-                    tv = np.interp(k.time_s, tr.time_s, tr[col], left=np.nan, right=np.nan)
-                    m = np.isfinite(tv) & ok_t(k.time_s.to_numpy())
-                    errs.append(k[col].to_numpy()[m] - tv[m])
-                    pairs.append(np.c_[tv[m], k[col].to_numpy()[m]])
+                    pair = matched_angle(kin, truth_ang, side, view, leg, col, full_view_t, walk_t)
+                    if pair is not None:
+                        errs.append(pair[1] - pair[0])
+                        pairs.append(np.c_[pair[0], pair[1]])
                 if not errs or not np.concatenate(errs).size:
                     continue
                 e, p = np.concatenate(errs), np.concatenate(pairs)

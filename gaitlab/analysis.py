@@ -167,7 +167,7 @@ def _lib_versions() -> dict[str, str]:
 
 
 def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time_scale, use_cache: bool,
-                     chunks: int, progress: Progress | None, source: dict) -> PoseSequence:
+                     chunks: int, progress: Progress | None, source: dict, sha256: str | None = None) -> PoseSequence:
     from .pose.estimate import estimate_pose
     from .pose.mediapipe_backend import model_info
     from .video import iter_frames, probe
@@ -175,7 +175,7 @@ def _pose_from_video(path: Path, cfg: PipelineConfig, *, hint, capture_fps, time
     info = probe(path, cfg.video, capture_fps=capture_fps, time_scale=time_scale)
     source.update(info.as_dict())
     source["file_name"] = path.name
-    sha = file_sha256(path)
+    sha = sha256 or file_sha256(path)
     source["sha256"] = sha
     stage = {
         "pose": cfg.canonical_json(("pose", "walker")), "max_side_px": cfg.video.pose_max_side_px,
@@ -242,13 +242,15 @@ def analyze(
     chunks: int = 1,
     progress: Progress | None = None,
     pose: PoseSequence | None = None,
+    video_sha256: str | None = None,
 ) -> GaitAnalysis:
     """Analyse one walking clip (or imported keypoints) and return a :class:`GaitAnalysis`.
 
     Parameters mirror ``gaitlab analyze``; ``progress(n_new_frames, total_or_None)`` is called while
     pose runs. ``chunks`` > 1 runs pose on that many time chunks in parallel processes (for one long
     clip on an otherwise idle machine; keep it 1 inside batch or web workers). ``pose`` analyses landmarks
-    already in memory (e.g. a gait-model walk) instead of a file. Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
+    already in memory (e.g. a gait-model walk) instead of a file; ``video_sha256`` is the video's content
+    hash when the caller already has it (batch), so the file is not read twice. Raises a :class:`~gaitlab.errors.GaitlabError` subclass for anything the user can fix.
     """
     cfg = pipeline if isinstance(pipeline, PipelineConfig) else load_pipeline(pipeline)
     if view not in ("auto", "sagittal", "frontal"):
@@ -266,7 +268,8 @@ def analyze(
                                     source=source)
     elif video is not None:
         pose = _pose_from_video(Path(video), cfg, hint=hint, capture_fps=capture_fps, time_scale=time_scale,
-                                   use_cache=use_cache, chunks=chunks, progress=progress, source=source)
+                                   use_cache=use_cache, chunks=chunks, progress=progress, source=source,
+                                   sha256=video_sha256)
     else:
         raise ConfigError("Give a video file (or --keypoints FILE) to analyse.")
     timings["pose"] = time.perf_counter() - t0
@@ -298,7 +301,7 @@ def analyze(
     pelvic_reason, image_pelvis = None, None
     if video is not None and cfg.image_obliquity.enabled:
         t2 = time.perf_counter()
-        kin, pelvic_reason, image_pelvis = _image_pelvis(Path(video), sided, passes, roll, kin, cfg.image_obliquity)
+        kin, pelvic_reason, image_pelvis = _image_pelvis(Path(video), sided, passes, roll, kin, cfg)
         timings["image_pelvis"] = time.perf_counter() - t2
         if pelvic_reason == "":
             warnings.append("Pelvic obliquity (pelvic drop, hip hiking) was measured from the waistband in the image: "
@@ -328,7 +331,7 @@ def analyze(
 
 
 def _image_pelvis(video: Path, sided: PoseSequence, passes: list[Pass], roll: float, kin: pd.DataFrame,
-                  cfg) -> tuple[pd.DataFrame, str | None, dict | None]:
+                  pipeline: PipelineConfig) -> tuple[pd.DataFrame, str | None, dict | None]:
     """Frontal pelvic obliquity measured from the waistband in the image (``pose/image_pelvis.py``).
 
     Returns the kinematics with the frontal ``pelvic_obliquity_deg`` replaced, the reason pelvic metrics
@@ -343,7 +346,8 @@ def _image_pelvis(video: Path, sided: PoseSequence, passes: list[Pass], roll: fl
     rows &= sided.tracked()
     if not rows.any():
         return kin, None, None
-    est = image_obliquity(video, sided, rows, cfg, roll_deg=roll).obliquity_deg
+    cfg = pipeline.image_obliquity
+    est = image_obliquity(video, sided, rows, cfg, roll_deg=roll, video_cfg=pipeline.video).obliquity_deg
     frac = float(np.isfinite(est[rows]).mean())
     with np.errstate(invalid="ignore"):
         rate = np.diff(est) * sided.fps

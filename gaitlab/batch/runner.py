@@ -42,7 +42,7 @@ def write_options(blur: bool, overlay: bool) -> dict:
     return {k: v for k, v in (("blur", blur), ("overlay", overlay)) if k in params}
 
 
-def _analyse_and_write(task: ClipTask, staging: Path) -> dict:
+def _analyse_and_write(task: ClipTask, staging: Path, shas: list[str]) -> dict:
     from ..analysis import analyze
     from ..export import write_outputs
 
@@ -57,7 +57,7 @@ def _analyse_and_write(task: ClipTask, staging: Path) -> dict:
                                    **clip.analyze_kwargs)
         kw["front_video_path"] = clip.front
     else:
-        analysis = analyze(clip.path, pipeline=task.config, chunks=1, **clip.analyze_kwargs)
+        analysis = analyze(clip.path, pipeline=task.config, chunks=1, video_sha256=shas[0], **clip.analyze_kwargs)
     write_outputs(analysis, staging, **kw)
     return analysis.timings_s
 
@@ -82,7 +82,7 @@ def run_clip(task: ClipTask) -> dict[str, Any]:
         else:
             remove_stale(task.clip_dir)
             staging = task.clip_dir.parent / f".{task.clip_dir.name}.batch-{os.getpid()}"
-            timings = _analyse_and_write(task, staging)
+            timings = _analyse_and_write(task, staging, res["shas"])
             from ..export import SCHEMA_VERSION
 
             publish(staging, task.clip_dir, {

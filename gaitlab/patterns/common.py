@@ -32,11 +32,25 @@ FLAG_COLUMNS: dict[str, tuple[str, str]] = {
     "reason": ("", "Why the flag is not assessable; empty otherwise."),
 }
 
+#: The mechanism chains of CLINICAL.md §1 (title, explanation), worded as associations described in clinical
+#: literature (the report shows them beside each flag).
 MECHANISMS = {
-    "M1": "knee pain → protective compensation → pelvic imbalance → strain on the deep hip rotators (piriformis)",
-    "M2": "persistent compensation → lumbar stress",
-    "M3": "lumbar stenosis posture (trunk flexed forward, slower and shorter steps)",
-    "M4": "nerve involvement changing the gait (sciatic / common peroneal nerve)",
+    "M1": ("Knee pain → protective compensation → pelvic imbalance → piriformis strain",
+           "Clinical literature describes people who protect a painful knee with a shorter or lighter stance on "
+           "that side, less knee bend while loading it and weight shifted to the other leg; the uneven load is "
+           "described as travelling up to the pelvis, which may tilt or drop, with the deep hip rotators "
+           "(piriformis among them) working harder and possibly irritating the sciatic nerve."),
+    "M2": ("Compensation → lumbar stress",
+           "Patterns of this kind are described as associated with extra rotation and load in the lower back "
+           "(sideways or forward trunk lean, hip extension made up by the lumbar spine), which over time may "
+           "stress discs and irritate the L4–S3 nerve roots."),
+    "M3": ("Lumbar stenosis posture",
+           "Walking with the trunk bent forward, slower and with shorter steps, is described in clinical "
+           "literature as associated with lumbar spinal stenosis (leaning forward can relieve it)."),
+    "M4": ("Nerve involvement → changed gait",
+           "Irritation of the sciatic nerve or its peroneal branch is described as associated with weaker "
+           "control around the knee and ankle: the foot is lifted less late in swing (foot drop), sometimes "
+           "with a high stepping compensation (steppage), and stride timing may become irregular."),
 }
 SEVERITY_ORDER = {"marked": 0, "possible": 1, "": 2}
 STATUS_ORDER = {"flagged": 0, "not_flagged": 1, "not_assessable": 2}

@@ -243,13 +243,16 @@ def estimate_bands(frames, pose: PoseSequence, rows: np.ndarray, cfg: ImageObliq
     return raw
 
 
-def gray_frames(video_path, cfg: ImageObliquityConfig = ImageObliquityConfig()):
-    """(frame index, gray image, scale) of every decoded frame, as :func:`estimate_bands` takes them."""
+def gray_frames(video_path, cfg: ImageObliquityConfig = ImageObliquityConfig(), *, video_cfg=None,
+                start_s: float | None = None, end_s: float | None = None):
+    """(frame index, gray image, scale) of the decoded frames in ``[start_s, end_s)`` (default: all), as
+    :func:`estimate_bands` takes them. ``video_cfg``: the analysis' ``[video]`` section (default: the
+    default pipeline's)."""
     from ..pipeline import load_pipeline
     from ..video import iter_frames, probe
 
-    info = probe(Path(video_path), load_pipeline().video)
-    for fr in iter_frames(info, max_side_px=cfg.max_side_px):
+    info = probe(Path(video_path), video_cfg or load_pipeline().video)
+    for fr in iter_frames(info, max_side_px=cfg.max_side_px, start_s=start_s, end_s=end_s):
         yield fr.index, cv2.cvtColor(fr.image, cv2.COLOR_RGB2GRAY), fr.scale
 
 
@@ -294,17 +297,22 @@ def _finish_one(method: str, angle: np.ndarray, quality: np.ndarray, pose: PoseS
 
 
 def image_obliquity(video_path, pose: PoseSequence, frames_mask=None,
-                    cfg: ImageObliquityConfig = ImageObliquityConfig(), roll_deg: float = 0.0) -> ImageObliquity:
+                    cfg: ImageObliquityConfig = ImageObliquityConfig(), roll_deg: float = 0.0,
+                    video_cfg=None) -> ImageObliquity:
     """Pelvic obliquity and shoulder-line tilt per row of ``pose`` measured in the video's pixels.
 
     ``pose``: the walker's landmarks with the **subject's** sides (``GaitAnalysis.pose_sides``), rows
     tied to decoded frames by ``pose.frame_index``. ``frames_mask`` (T,) bool: rows to measure (e.g. one
     frontal pass; default all tracked rows); each contiguous stretch gets its own left/right sign and
     tracks. ``roll_deg``: the clip's camera roll (``GaitAnalysis.roll_deg``), removed like kinematics does.
-    Returns :class:`ImageObliquity` (degrees, + = subject's right up; NaN where not measured).
+    ``video_cfg``: the analysis' ``[video]`` section. Only the stretch from the first to the last measured
+    row is decoded. Returns :class:`ImageObliquity` (degrees, + = subject's right up; NaN where not measured).
     """
     rows = pose.tracked() if frames_mask is None else np.asarray(frames_mask, bool) & pose.tracked()
-    return finish(estimate_bands(gray_frames(video_path, cfg), pose, rows, cfg), pose, rows, cfg, roll_deg)
+    t = np.asarray(pose.t_s, float)[rows]
+    span = {"start_s": float(t.min()) - 0.5, "end_s": float(t.max()) + 0.5} if len(t) else {}
+    frames = gray_frames(video_path, cfg, video_cfg=video_cfg, **span)
+    return finish(estimate_bands(frames, pose, rows, cfg), pose, rows, cfg, roll_deg)
 
 
 def substitute_column(kinematics, pose: PoseSequence, values: np.ndarray, column: str = "pelvic_obliquity_deg"):

@@ -10,30 +10,12 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ..patterns import MECHANISMS
+
 
 INTENDED_USE = ("Intended use: screening support for clinicians and a research tool. This report is not a "
                 "diagnosis and gaitlab is not a diagnostic device; every finding needs the judgement and "
                 "examination of a clinician.")
-
-#: The mechanism chains of CLINICAL.md §1, worded as associations described in clinical literature.
-MECHANISMS = {
-    "M1": ("Knee pain → protective compensation → pelvic imbalance → piriformis strain",
-           "Clinical literature describes people who protect a painful knee with a shorter or lighter stance on "
-           "that side, less knee bend while loading it and weight shifted to the other leg; the uneven load is "
-           "described as travelling up to the pelvis, which may tilt or drop, with the deep hip rotators "
-           "(piriformis among them) working harder and possibly irritating the sciatic nerve."),
-    "M2": ("Compensation → lumbar stress",
-           "Patterns of this kind are described as associated with extra rotation and load in the lower back "
-           "(sideways or forward trunk lean, hip extension made up by the lumbar spine), which over time may "
-           "stress discs and irritate the L4–S3 nerve roots."),
-    "M3": ("Lumbar stenosis posture",
-           "Walking with the trunk bent forward, slower and with shorter steps, is described in clinical "
-           "literature as associated with lumbar spinal stenosis (leaning forward can relieve it)."),
-    "M4": ("Nerve involvement → changed gait",
-           "Irritation of the sciatic nerve or its peroneal branch is described as associated with weaker "
-           "control around the knee and ankle: the foot is lifted less late in swing (foot drop), sometimes "
-           "with a high stepping compensation (steppage), and stride timing may become irregular."),
-}
 
 #: Metrics shown in the key-metrics table, in this order (all others are in the full table).
 KEY_METRICS = ("speed_m_s", "speed_ll_s", "cadence_steps_min", "stance_pct", "double_support_pct",

@@ -30,9 +30,22 @@ def swapped(lm_xy: np.ndarray, ref_xy: np.ndarray) -> np.ndarray:
     return np.nan_to_num(cross, nan=np.inf) < np.nan_to_num(same, nan=np.inf)
 
 
-def _rows(pose_t: np.ndarray, walk_t: np.ndarray) -> np.ndarray:
+def frame_rows(pose_t: np.ndarray, walk_t: np.ndarray) -> np.ndarray:
     """Index of the walk frame of each pose row (nearest time)."""
     return np.clip(np.searchsorted(walk_t, pose_t - 0.5 * np.median(np.diff(walk_t))), 0, len(walk_t) - 1)
+
+
+def matched_angle(kin, truth_ang, side: str, view: str, leg: str, col: str, ok_frame, walk_t):
+    """(true, measured) values of one angle column of one side, view and leg: the truth interpolated to the
+    analysis times, over frames where ``ok_frame`` (per walk frame) holds; None with < 3 rows on either side."""
+    k = kin[(kin.side == side) & (kin.view == view) & (kin.leg == leg)]
+    tr = truth_ang[(truth_ang.side == side) & (truth_ang.view == view) & (truth_ang.leg == leg)]
+    k, tr = k[np.isfinite(k[col])], tr[np.isfinite(tr[col])]
+    if len(k) < 3 or len(tr) < 3:
+        return None
+    tv = np.interp(k.time_s, tr.time_s, tr[col], left=np.nan, right=np.nan)
+    m = np.isfinite(tv) & ok_frame[frame_rows(k.time_s.to_numpy(), walk_t)]
+    return tv[m], k[col].to_numpy()[m]
 
 
 def _inside(pose, camera) -> np.ndarray:
@@ -52,14 +65,9 @@ def _angle_errors(kin, truth_ang, ok_frame, walk_t, family: str) -> dict:
             for col in cols:
                 errs = []
                 for side in ("left", "right"):
-                    k = kin[(kin.side == side) & (kin.view == view) & (kin.leg == leg)]
-                    tr = truth_ang[(truth_ang.side == side) & (truth_ang.view == view) & (truth_ang.leg == leg)]
-                    k, tr = k[np.isfinite(k[col])], tr[np.isfinite(tr[col])]
-                    if len(k) < 3 or len(tr) < 3:
-                        continue
-                    tv = np.interp(k.time_s, tr.time_s, tr[col], left=np.nan, right=np.nan)
-                    m = np.isfinite(tv) & ok_frame[_rows(k.time_s.to_numpy(), walk_t)]
-                    errs.extend((k[col].to_numpy()[m] - tv[m]).tolist())
+                    pair = matched_angle(kin, truth_ang, side, view, leg, col, ok_frame, walk_t)
+                    if pair is not None:
+                        errs.extend((pair[1] - pair[0]).tolist())
                 if col == "trunk_inclination_deg" and leg == "far":
                     continue  # the same trunk on both rows
                 if errs:
@@ -69,15 +77,10 @@ def _angle_errors(kin, truth_ang, ok_frame, walk_t, family: str) -> dict:
 
 def _obliquity_fit(kin, truth_ang, ok_frame, walk_t) -> dict:
     """Pairs (true, measured) of pelvic obliquity in frontal passes (one row per frame: the left rows)."""
-    col = "pelvic_obliquity_deg"
-    k = kin[(kin.side == "left") & (kin.view == "frontal_toward")]
-    tr = truth_ang[(truth_ang.side == "left") & (truth_ang.view == "frontal_toward")]
-    k, tr = k[np.isfinite(k[col])], tr[np.isfinite(tr[col])]
-    if len(k) < 3 or len(tr) < 3:
+    pair = matched_angle(kin, truth_ang, "left", "frontal_toward", "", "pelvic_obliquity_deg", ok_frame, walk_t)
+    if pair is None:
         return {}
-    tv = np.interp(k.time_s, tr.time_s, tr[col], left=np.nan, right=np.nan)
-    m = np.isfinite(tv) & ok_frame[_rows(k.time_s.to_numpy(), walk_t)]
-    return {"true": np.round(tv[m], 3).tolist(), "measured": np.round(k[col].to_numpy()[m], 3).tolist()}
+    return {"true": np.round(pair[0], 3).tolist(), "measured": np.round(pair[1], 3).tolist()}
 
 
 def _events(res, walk, camera, ok_frame) -> dict:
@@ -157,7 +160,7 @@ def score_clip(spec, res, walk, camera) -> dict:
     dist = camera.project(hip_mid)[:, 2]
     family = spec.view
     scored = inside & (dist <= FRONT_MAX_DISTANCE_M) if family == "front" else inside
-    rows = _rows(res.pose.t_s, walk.t_s)
+    rows = frame_rows(res.pose.t_s, walk.t_s)
     tracked = res.pose.tracked()
     detected = np.zeros(len(walk.t_s), bool)
     detected[rows[tracked]] = True
