@@ -79,7 +79,7 @@ def _header(P: dict, specs, failed: list[str], n_sweep: int) -> str:
 
     from .. import __version__
     from ..pipeline import load_pipeline
-    from .sweep import FRONT_MAX_DISTANCE_M
+    from .sweep import FRONT_MAX_DISTANCE_M, PROTOCOL_PASSES, SIDE_DISTANCE_M, SIDE_HFOV_DEG
 
     hs_offset = load_pipeline().events.hs_offset_s
 
@@ -93,8 +93,11 @@ def _header(P: dict, specs, failed: list[str], n_sweep: int) -> str:
             "clothing and rooms, side cameras 3–6 m from the walking line, camera heights 0.75–1.3 m, 30 and 60 fps), "
             "each analysed by the whole pipeline (`gaitlab.analyze`: MediaPipe, walker, sides, events with the "
             "motion-capture heel-strike offset, strides, angles, flags) and compared with the gait model's truth. "
-            "Side clips walk a 4–5 m walkway both ways (one turn); front clips walk 6–13 m toward the camera, ending 2 m "
-            "from it (portrait, 40° field of view). Scored "
+            f"Every clip follows the recording protocol of CLINICAL.md §7 with {PROTOCOL_PASSES} passes (2 each way, "
+            "turning outside the view): side clips walk a straight that spans the view plus 0.5 m each side (at most "
+            f"8 m; a phone's {SIDE_HFOV_DEG:g}° landscape camera, pattern clips {SIDE_DISTANCE_M:g} m from the walking "
+            "line: 7 m in view), front clips walk 6 m toward the camera from about 9 m and away again (portrait, 40° "
+            "field of view). Scored "
             "frames: the whole walker inside the image (front views: detection also within "
             f"{FRONT_MAX_DISTANCE_M:g} m). Events: one-to-one within ± 2 frames, ≥ 0.3 s from the in-view "
             f"stretch's edges; heel strikes include the pipeline's `[events] hs_offset_s` = {hs_offset:g} s, learnt "

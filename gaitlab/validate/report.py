@@ -24,6 +24,9 @@ TARGETS = (
     ("heel strike MAE at 30 fps, side views (ms)", "hs_mae_ms_30", "<=", 25.0),
     ("toe off MAE at 30 fps, side views (ms)", "to_mae_ms_30", "<=", 40.0),
     ("cadence per clip, mean abs. error, side views (steps/min)", "cadence_mae_side", "<=", 2.0),
+    ("flag sensitivity at 1.5 × marked, lowest pattern (% of its clips flagged on the injected side)",
+     "flag_sens_marked_min_pct", ">=", 90.0),
+    ("normal clips without any flag (%)", "normals_no_flag_pct", ">=", 95.0),
 )
 
 
@@ -96,6 +99,7 @@ def pool(results: list[dict]) -> dict:
         P["obliquity_slope"] = float(np.polyfit(t, m, 1)[0])
         P["obliquity_corr"] = float(np.corrcoef(t, m)[0, 1])
     P["flags"] = _flag_rows(results)
+    P.update(flag_targets(P["flags"]))
     return P
 
 
@@ -110,14 +114,17 @@ def _flag_rows(results: list[dict]):
             ids.add(fid)
             f = [r for r in (c["flags"] or []) if r["flag_id"] == fid]
             hit = any(r["status"] == "flagged" and (side is None or r["side"] in (side, "both")) for r in f)
+            wrong = not hit and any(r["status"] == "flagged" for r in f)
             na = bool(f) and all(r["status"] == "not_assessable" for r in f) or not f
-            rows.append({"pattern": name, "level": c["level"], "view": c["view"], "hit": hit, "na": na and not hit})
-    sens = {}
+            rows.append({"pattern": name, "level": c["level"], "view": c["view"], "hit": hit, "wrong": wrong,
+                         "na": na and not hit})
+    sens, per_pattern = {}, {}
     for r in rows:
-        s = sens.setdefault(f"{r['pattern']}|{r['view']}|{r['level']}", {"n": 0, "hit": 0, "na": 0})
-        s["n"] += 1
-        s["hit"] += r["hit"]
-        s["na"] += r["na"]
+        for d, key in ((sens, f"{r['pattern']}|{r['view']}|{r['level']}"), (per_pattern, f"{r['pattern']}|{r['level']}")):
+            s = d.setdefault(key, {"n": 0, "hit": 0, "wrong": 0, "na": 0})
+            for k in ("hit", "wrong", "na"):
+                s[k] += r[k]
+            s["n"] += 1
     normals = [c for c in results if not c["patterns"] and c["flags"] is not None]
     spec = {}
     for c in normals:
@@ -127,7 +134,20 @@ def _flag_rows(results: list[dict]):
                 s["n"] += 1
                 s["flagged"] += r["status"] == "flagged"
     any_flag = sum(any(r["status"] == "flagged" for r in c["flags"]) for c in normals)
-    return {"sensitivity": sens, "specificity": spec, "normals": len(normals), "normals_any_flag": any_flag}
+    return {"sensitivity": sens, "per_pattern": per_pattern, "specificity": spec, "normals": len(normals),
+            "normals_any_flag": any_flag}
+
+
+def flag_targets(F: dict | None) -> dict:
+    """Pooled flag numbers for the targets: per pattern at 1.5 × marked (every clip counts; *not assessable*
+    is a miss), the lowest pattern and all clips; normal clips without any flag."""
+    if not F:
+        return {}
+    marked = {k.split("|")[0]: v for k, v in F["per_pattern"].items() if k.endswith("|marked_x1.5")}
+    out = {"flag_sens_marked_min_pct": min((_pct(v["hit"], v["n"]) for v in marked.values()), default=float("nan")),
+           "flag_sens_marked_pct": _pct(sum(v["hit"] for v in marked.values()), sum(v["n"] for v in marked.values())),
+           "normals_no_flag_pct": _pct(F["normals"] - F["normals_any_flag"], F["normals"])}
+    return out
 
 
 def check_targets(P: dict) -> list[tuple[str, float, str, float, bool]]:
@@ -175,14 +195,14 @@ def markdown(P: dict, *, header: str = "") -> str:
     if F is None:
         L.append("Flags: flags not available (the analysis has no `flags` table).")
     else:
-        L += ["| pattern | view | level | clips | flagged on the right side | not assessable | sensitivity (assessable) |",
-              "|---|---|---|---|---|---|---|"]
-        for key, v in sorted(F["sensitivity"].items()):
+        L += ["| pattern | view | level | clips | flagged on the injected side | only on the other side | "
+              "not assessable | sensitivity (all clips) | sensitivity (assessable) |", "|---|---|---|---|---|---|---|---|---|"]
+        for key, v in sorted(F["sensitivity"].items(), key=lambda kv: (kv[0].split("|")[2] != "marked_x1.5", kv[0])):
             pat, view, lvl = key.split("|")
             a = v["n"] - v["na"]
-            L.append(f"| {pat} | {view} | {lvl} | {v['n']} | {v['hit']} | {v['na']} | "
-                     f"{_f(_pct(v['hit'], a), '.0f')} % |" if a else
-                     f"| {pat} | {view} | {lvl} | {v['n']} | {v['hit']} | {v['na']} | – |")
+            L.append(f"| {pat} | {view} | {lvl.replace('marked_x1.5', '1.5 × marked')} | {v['n']} | {v['hit']} | "
+                     f"{v['wrong']} | {v['na']} | {_f(_pct(v['hit'], v['n']), '.0f')} % | "
+                     + (f"{_f(_pct(v['hit'], a), '.0f')} % |" if a else "– |"))
         L += ["", f"Normal clips: {F['normals']}, with any flag: {F['normals_any_flag']}.", "",
               "| flag | normal clips assessable | flagged | specificity |", "|---|---|---|---|"]
         for fid, v in sorted(F["specificity"].items()):

@@ -34,13 +34,25 @@ THRESHOLDS = {
     "knee_valgus": (10.0, 15.0), "circumduction": (0.5, 0.8), "hip_hiking": (4.0, 7.0),
     "irregular_stride_timing": (6.0, 10.0),
 }
-SIDE_WALK = {"walkway_m": 4.0, "turns": 1}   # both directions in view within 8 s
-FRONT_WALK = {"walkway_m": 6.0, "turns": 0, "hfov_deg": 40.0}  # one pass toward the camera
-#: Height seen per metre of distance by the default side camera (1280×720, 60° wide: 2·tan(18.4°)).
-SIDE_VIEW_HEIGHT_PER_M = 0.665
+SIDE_WALK = {"walkway_m": 4.0, "turns": 1}   # --quick: both directions in view within 4 s
+FRONT_WALK = {"walkway_m": 6.0, "turns": 0, "hfov_deg": 40.0}  # --quick: one pass toward the camera
+#: The sweep's walks follow the recording protocol (CLINICAL §7): passes each way with the walkway in view, so
+#: that the flags' minimum strides (§4) can be met. 4 passes (2 each way; the protocol asks ≥ 3 each way, which
+#: would double the render time) give ≈ 6–8 near-leg strides per side at 7 m in view.
+PROTOCOL_PASSES = 4
+#: Side cameras: a phone's main camera in 16:9 landscape (26 mm equivalent ≈ 70° wide), 5 m from the walking
+#: line for the pattern clips (7 m of walkway in view, the walker ≈ 320 px tall at 720p).
+SIDE_HFOV_DEG = 70.0
+SIDE_DISTANCE_M = 5.0
+#: Longest walkway (CLINICAL §7: 6–8 m); a straight runs ≈ 0.5 m beyond each side of the view when it fits.
+MAX_WALKWAY_M = 8.0
+#: Front clips: toward the camera from ≈ 9 m to 3 m and away again (portrait, 40° wide).
+FRONT_PROTOCOL_WALK = {"walkway_m": 6.0, "turns": PROTOCOL_PASSES - 1, "hfov_deg": 40.0}
+#: Height seen per metre of distance by the side camera (1280×720): 2·tan(hfov/2)·9/16.
+SIDE_VIEW_HEIGHT_PER_M = 2 * math.tan(math.radians(SIDE_HFOV_DEG / 2)) * 9 / 16
 #: Front-view detection is scored within this distance of the camera (the target's range).
 FRONT_MAX_DISTANCE_M = 8.0
-CLIP_SCHEMA = 1
+CLIP_SCHEMA = 2  # 2: protocol walks (4 passes), 70° side cameras, x264 "veryfast"
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,24 @@ def feasible_max(name: str, m: float, step: float = 0.5) -> float:
     return m
 
 
+def side_protocol_walk(distance_m: float) -> dict:
+    """A side-view protocol walk for a camera ``distance_m`` from the walking line: the straights span the
+    view plus 0.5 m each side (at most :data:`MAX_WALKWAY_M`), :data:`PROTOCOL_PASSES` passes."""
+    view_m = 2 * distance_m * math.tan(math.radians(SIDE_HFOV_DEG / 2))
+    return {"walkway_m": round(min(MAX_WALKWAY_M, view_m + 1.0), 1), "turns": PROTOCOL_PASSES - 1,
+            "hfov_deg": SIDE_HFOV_DEG}
+
+
+def walk_seconds(walk: dict, speed_m_s: float) -> float:
+    """Clip length that holds every pass of ``walk`` (walked from the start of the walkway) and its turns."""
+    from ..synth.params import GaitParams
+    from ..synth.walkpath import KEYHOLE_LOOP_M_PER_RADIUS
+
+    turns = walk.get("turns", 0)
+    path_m = (turns + 1) * walk["walkway_m"] + turns * KEYHOLE_LOOP_M_PER_RADIUS * GaitParams.turn_radius_m
+    return round(path_m / speed_m_s + 0.5, 1)
+
+
 def _views(name: str) -> tuple[str, ...]:
     return ("side",) if name in SAGITTAL else ("front",) if name in FRONTAL else ("side", "front")
 
@@ -130,8 +160,10 @@ def build_sweep(*, quick: bool = False, normal_summary: dict | None = None) -> l
                 for level, mag in (("possible", m_pos), ("marked_x1.5", m_mark)):
                     seed += 1
                     tag = f"{name}_{side}" if side else name
+                    walk = side_protocol_walk(SIDE_DISTANCE_M) if view == "side" else dict(FRONT_PROTOCOL_WALK)
                     clips.append(ClipSpec(f"{tag}_{level}_{view}", view, ((name, side, mag),), level, seed=seed,
-                                          walk=dict(SIDE_WALK if view == "side" else FRONT_WALK)))
+                                          seconds=walk_seconds(walk, 1.2), distance_m=SIDE_DISTANCE_M
+                                          if view == "side" else None, walk=walk))
     # normals: speed, height, clothing/room (seed), camera distance/height, frame rate
     speeds = (0.8, 1.0, 1.2, 1.4, 1.6)
     heights = (1.55, 1.65, 1.75, 1.85, 1.95)
@@ -143,21 +175,21 @@ def build_sweep(*, quick: bool = False, normal_summary: dict | None = None) -> l
         if dist is not None and dist * SIDE_VIEW_HEIGHT_PER_M < 1.15 * h:  # the whole body must fit the frame
             dist = round(1.15 * h / SIDE_VIEW_HEIGHT_PER_M + 0.25, 1)
         cam_h = (None, 0.75, 1.1, 1.3)[(i // 2) % 4]
-        walk = dict(SIDE_WALK if view == "side" else FRONT_WALK)
-        if view == "side" and sp >= 1.4:
-            walk["walkway_m"] = 5.0
+        walk = side_protocol_walk(dist) if view == "side" else dict(FRONT_PROTOCOL_WALK)
         clips.append(ClipSpec(f"normal{i:02d}_{view}_{sp:g}ms_{fps:g}fps", view, (), "normal", speed_m_s=sp,
-                              height_m=h, seed=2000 + i, fps=fps, seconds=6.0 if fps > 30 else 8.0,
+                              height_m=h, seed=2000 + i, fps=fps, seconds=walk_seconds(walk, sp),
                               distance_m=dist, camera_height_m=cam_h, walk=walk))
-    # interleave normals among the pattern clips, so that a partial sweep still covers every kind of clip
+    # 1.5 × marked clips interleaved with the normals, then the possible-threshold clips: a partial sweep
+    # (``--clips N``) still covers every pattern's sensitivity and the specificity
     groups: dict = {}
     for c in clips:
-        if c.patterns:
+        if c.level == "marked_x1.5":
             groups.setdefault(c.patterns[0][0], []).append(c)
     pat = [g[i] for i in range(max(map(len, groups.values()))) for g in groups.values() if i < len(g)]
     nor = [c for c in clips if not c.patterns]
     k = max(1, round(len(pat) / max(len(nor), 1)))
-    return [c for i in range(len(nor) + 1) for c in (*pat[i * k:(i + 1) * k], *nor[i:i + 1])] + pat[(len(nor) + 1) * k:]
+    first = [c for i in range(len(nor) + 1) for c in (*pat[i * k:(i + 1) * k], *nor[i:i + 1])] + pat[(len(nor) + 1) * k:]
+    return first + [c for c in clips if c.level == "possible"]
 
 
 def simulate_clip(spec: ClipSpec):
@@ -194,5 +226,6 @@ def render_clip(spec: ClipSpec, folder: Path) -> tuple[Path, object, object]:
     walk, camera = simulate_clip(spec)
     path = Path(folder) / f"{spec.name}-{spec.key()}.mp4"
     if not path.exists():
-        render_video(walk, camera, path, RenderOptions(seed=spec.seed, threads=1), view=spec.view)
+        # "veryfast": a quarter of the "medium" encode time; clips stay at CRF 23 like a phone's
+        render_video(walk, camera, path, RenderOptions(seed=spec.seed, threads=1, preset="veryfast"), view=spec.view)
     return path, walk, camera
