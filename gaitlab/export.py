@@ -240,8 +240,8 @@ def write_outputs(analysis, out_dir: str | Path, *, video_path: str | Path | Non
                   overlay: bool = True, front_video_path: str | Path | None = None) -> Path:
     """Write every output file of ``analysis`` (a :class:`gaitlab.analysis.GaitAnalysis`) to ``out_dir``,
     with the report (``report.html``; ``overlay.mp4`` and ``keyframes/`` from ``video_path``, faces
-    pixelated unless ``blur`` is False; see :mod:`gaitlab.report`). A two-clip session also writes the front
-    clip's own outputs to ``front_clip/`` (its report from ``front_video_path``)."""
+    pixelated unless ``blur`` is False; see :mod:`gaitlab.report`). A two-clip session's report takes the key
+    frames of its front-clip flags from ``front_video_path``; the front clip's own outputs go to ``front_clip/``."""
     with AtomicOutputDir(out_dir) as tmp:
         write_landmarks_csv(analysis.pose, tmp / "landmarks.csv")
         write_csv(passes_frame(analysis.passes), tmp / "passes.csv")
@@ -258,7 +258,8 @@ def write_outputs(analysis, out_dir: str | Path, *, video_path: str | Path | Non
             write_outputs(analysis.front, tmp / "front_clip", video_path=front_video_path, blur=blur, overlay=overlay)
         from .report import write_report_files
 
-        write_report_files(analysis, tmp, video_path=Path(video_path) if video_path else None, blur=blur, overlay=overlay)
+        write_report_files(analysis, tmp, video_path=Path(video_path) if video_path else None, blur=blur, overlay=overlay,
+                           front_video_path=Path(front_video_path) if front_video_path else None)
         doc = _clean(json.loads(json.dumps(analysis.summary(), default=_json_default)))
         (tmp / "analysis.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return Path(out_dir)

@@ -5,7 +5,8 @@ and single-support timing replace the approximate % window of the front clip's f
 (``[strides] approx_single_support_pct``, ``approx_toe_off_pct``, ``fppa_window_pct``); then the front
 clip is analysed. Sagittal and step metrics come from the side clip, frontal ones from the front clip,
 temporal ones from the side clip (the front clip's where the side clip cannot measure them) with the
-agreement of the two reported; one flag list is evaluated on the merged table.
+agreement of the two reported; one flag list is evaluated on the merged table, its ``clip`` column naming
+the clip (side / front) whose frames each flag's evidence and key frame index.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .analysis import GaitAnalysis, analyze
 from .errors import ConfigError
 from .gait.metrics import PELVIC
 from .patterns import evaluate_flags
+from .patterns.frontal import frontal_flags
 from .pipeline import PipelineConfig, load_pipeline
 
 if sys.version_info >= (3, 11):
@@ -113,6 +115,8 @@ def analyze_session(side=None, front=None, *, pipeline: str | Path | PipelineCon
     flags = evaluate_flags(metrics, a_side.strides, a_side.gates, a_side.pose.fps, cfg, a_side.kinematics,
                            frontal_metrics=a_front.metrics, frontal_strides=a_front.strides,
                            frontal_gates=a_front.gates, frontal_prefix=FRONT_PREFIX)
+    front_ids = {f.flag_id for f in frontal_flags(a_front.metrics.iloc[:0], a_front.strides.iloc[:0], cfg.flags)}
+    flags["clip"] = np.where(flags.flag_id.isin(front_ids), "front", "side")
     warnings = [*a_side.warnings, *(FRONT_PREFIX + w for w in a_front.warnings)]
     if win is None:
         warnings.append("The side clip gave no stance timing: frontal quantities use the approximate single-support "

@@ -29,6 +29,7 @@ FLAG_COLUMNS: dict[str, tuple[str, str]] = {
     "evidence_strides": ("", "Strides behind the decision, worst first: 'pass P side stride K; ...' (a session prefixes the clip)."),
     "evidence_frames": ("frame", "Decoded frame ranges of those strides, 'first-last;...'."),
     "key_frame": ("frame", "Decoded frame of the worst stride's relevant moment (-1 when none)."),
+    "clip": ("", "Video that evidence_frames and key_frame index: side or front in a two-clip session; empty for one clip."),
     "reason": ("", "Why the flag is not assessable; empty otherwise."),
 }
 
@@ -80,6 +81,7 @@ class Flag:
     evidence_strides: str = ""
     evidence_frames: str = ""
     key_frame: int = -1
+    clip: str = ""
     reason: str = ""
 
     def row(self) -> dict:

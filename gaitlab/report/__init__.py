@@ -18,21 +18,21 @@ __all__ = ["FLAG_COLUMNS", "write_report_files"]
 #: Columns of ``analysis.flags`` (gaitlab.patterns) that the report reads.
 FLAG_COLUMNS = ("flag_id", "name", "side", "status", "severity", "metric", "value", "ci_low", "ci_high", "n", "unit",
                 "threshold_possible", "threshold_marked", "normal_low", "normal_high", "mechanisms", "explanation",
-                "evidence_strides", "evidence_frames", "key_frame", "reason")
+                "evidence_strides", "evidence_frames", "key_frame", "clip", "reason")
 
-#: Evidence of a two-clip session's front-clip flags starts with this (gaitlab.session.FRONT_PREFIX); their
-#: key frames are drawn in front_clip/report.html, from the front clip.
+#: Evidence of a two-clip session's front-clip flags starts with this (gaitlab.session.FRONT_PREFIX); a flags
+#: table without a ``clip`` column is read by it: those flags' frames index the front clip.
 FRONT_CLIP_PREFIX = "front clip: "
 
 #: metric name fragment → (angle drawn on the key frame, kinematics column of its value, label).
 _ANGLES = (("fppa", "fppa", "knee_fppa_deg", "knee FPPA"), ("knee", "knee", "knee_flexion_deg", "knee flexion"),
            ("thigh", "thigh", "thigh_angle_deg", "thigh to vertical"), ("hip_ext", "thigh", "thigh_angle_deg", "thigh to vertical"),
-           ("lateral_trunk", "trunk", "lateral_trunk_lean_deg", "trunk lean"),
+           ("lateral_trunk", "trunk", "lateral_trunk_lean_deg", "trunk lean (absolute)"),
            ("trunk", "trunk", "trunk_inclination_deg", "trunk inclination"),
            ("ankle", "ankle", "ankle_dorsiflexion_deg", "ankle dorsiflexion"),
            ("dorsi", "ankle", "ankle_dorsiflexion_deg", "ankle dorsiflexion"),
-           ("pelvic", "pelvis", "pelvic_obliquity_deg", "pelvic obliquity"),
-           ("hiking", "pelvis", "pelvic_obliquity_deg", "pelvic obliquity"))
+           ("pelvic", "pelvis", "pelvic_obliquity_deg", "pelvic obliquity (absolute)"),
+           ("hiking", "pelvis", "pelvic_obliquity_deg", "pelvic obliquity (absolute)"))
 
 
 def empty_flags() -> pd.DataFrame:
@@ -47,20 +47,29 @@ def angle_for(metric: str) -> tuple[str, str, str]:
     return "", "", ""
 
 
-def _requests(analysis, flags: pd.DataFrame) -> tuple[list[KeyFrameRequest], dict[str, tuple[str, str]]]:
-    """Key frames to save (one per flagged flag with a key frame, plus a tracking check) and, per
-    key frame, the kinematics column and label of the value written on it."""
+def flag_clip(r) -> str:
+    """"front" when a flag row's frames index a session's front clip, else "side" (or the one clip)."""
+    clip = getattr(r, "clip", "")
+    if isinstance(clip, str) and clip:
+        return clip
+    return "front" if str(r.evidence_strides).startswith(FRONT_CLIP_PREFIX) else "side"
+
+
+def _requests(analysis, flags: pd.DataFrame,
+              clip: str = "side") -> tuple[list[KeyFrameRequest], dict[str, tuple[str, str]]]:
+    """Key frames to save from ``clip``'s video (one per flagged flag of that clip with a key frame, plus a
+    tracking check of the side / one clip) and, per key frame, the kinematics column and label of the value
+    written on it."""
     reqs, values = [], {}
     if not flags.empty:
         for r in flags[flags.status == "flagged"].itertuples():
-            from_front = str(r.evidence_strides).startswith(FRONT_CLIP_PREFIX)  # its frames index the front clip
-            if pd.notna(r.key_frame) and int(r.key_frame) >= 0 and not from_front:
+            if pd.notna(r.key_frame) and int(r.key_frame) >= 0 and flag_clip(r) == clip:
                 kind, col, label = angle_for(r.metric)
                 name = f"{r.flag_id}_{r.side}"
                 reqs.append(KeyFrameRequest(name, int(r.key_frame), r.side, kind,
                                             f"{r.name} ({r.side})" if r.side in ("left", "right") else r.name))
                 values[name] = (col, label)
-    usable = [p for p in analysis.passes if p.usable and p.end > p.start]
+    usable = [p for p in analysis.passes if p.usable and p.end > p.start] if clip == "side" else []
     if usable:  # a tracking check: the middle of the longest usable pass
         p = max(usable, key=lambda p: p.end - p.start)
         frame = int(analysis.pose_sides.frame_index[(p.start + p.end) // 2])
@@ -80,10 +89,25 @@ def _value_text(kin: pd.DataFrame, values: dict[str, tuple[str, str]]):
     return text
 
 
+def _render(analysis, flags: pd.DataFrame, video_path, out_dir: Path, clip: str, *, blur: bool, overlay: bool,
+            notes: list[str]):
+    """Decode ``clip``'s video once for its key frames (and the overlay of the side / one clip); None, with a
+    note, when it cannot be decoded."""
+    try:
+        reqs, values = _requests(analysis, flags, clip)
+        return render_video(analysis, Path(video_path), out_dir, reqs, blur=blur, overlay=overlay,
+                            value_text=_value_text(analysis.kinematics, values))
+    except GaitlabError as exc:
+        notes.append(f"The {'front clip' if clip == 'front' else 'video'} could not be decoded again for the "
+                     f"images ({exc}).")
+    return None
+
+
 def write_report_files(analysis, out_dir: Path, *, video_path: Path | None, blur: bool = True,
-                       overlay: bool = True) -> list[str]:
+                       overlay: bool = True, front_video_path: Path | None = None) -> list[str]:
     """Write ``report.html``, ``overlay.mp4`` (with a video and ``overlay``) and ``keyframes/*.png`` into
-    ``out_dir``; return the names written (relative to ``out_dir``).
+    ``out_dir``; return the names written (relative to ``out_dir``). A two-clip session's front-clip flags
+    (``clip`` = front) take their key frames from ``front_video_path`` with the front analysis' landmarks.
 
     Without a video (keypoints only) the report has no images from the clip and says why.
     """
@@ -94,41 +118,52 @@ def write_report_files(analysis, out_dir: Path, *, video_path: Path | None, blur
     written: list[str] = []
     media_notes: list[str] = []
     keyframes: dict[str, str] = {}
-    faces = ""
+    detected = []  # (clip words, frames with faces, frames decoded)
     if video_path is None or not Path(video_path).exists():
         media_notes.append("No video was available to this report (keypoints import, or the front clip of a "
                            "session), so there are no key frames and no overlay video; the numbers are unaffected.")
     else:
-        try:
-            reqs, values = _requests(analysis, flags)
-            res = render_video(analysis, Path(video_path), out_dir, reqs, blur=blur, overlay=overlay,
-                               value_text=_value_text(analysis.kinematics, values))
-        except GaitlabError as exc:
-            media_notes.append(f"The video could not be decoded again for the images ({exc}).")
-        else:
+        res = _render(analysis, flags, video_path, out_dir, "side", blur=blur, overlay=overlay, notes=media_notes)
+        if res is not None:
             media_notes += res.warnings
             if res.overlay is not None:
                 written.append("overlay.mp4")
             elif not overlay:
                 media_notes.append("The overlay video was not written (--no-overlay).")
-            for name, path in res.keyframes.items():
-                keyframes[name] = plots.png_data_uri(path.read_bytes())
-                written.append(f"keyframes/{path.name}")
-            faces = (f"faces pixelated in the overlay and every image (the walker's head from pose landmarks in "
-                     f"every frame; other faces found by MediaPipe face detection, pixelated in "
-                     f"{res.frames_with_faces} of {res.frames} frames)" if blur
-                     else "faces NOT pixelated (--no-blur was given)")
-    pose = analysis.pose_sides
-    frame_times = dict(zip(pose.frame_index.tolist(), pose.t_s.tolist()))
+            detected.append(("", res))
+    front = getattr(analysis, "front", None)  # a two-clip session
+    front_frames = front is not None and bool(_requests(front, flags, "front")[0])
+    front_video = front_frames and front_video_path is not None and Path(front_video_path).exists()
+    if front_video:
+        res = _render(front, flags, front_video_path, out_dir, "front", blur=blur, overlay=False, notes=media_notes)
+        if res is not None:
+            media_notes += [f"front clip: {w}" for w in res.warnings]
+            detected.append(("front clip", res))
+    elif front_frames:
+        media_notes.append("The front clip's video was not available to this report, so the flags measured on it "
+                           "have no key frame; the numbers are unaffected.")
+    for _, res in detected:
+        for name, path in res.keyframes.items():
+            keyframes[name] = plots.png_data_uri(path.read_bytes())
+            written.append(f"keyframes/{path.name}")
+    faces = ""
+    if detected:
+        counts = " and ".join(f"{res.frames_with_faces} of {res.frames} decoded frames"
+                              + (f" of the {words or 'side clip'}" if len(detected) > 1 else "")
+                              for words, res in detected)
+        faces = (f"faces pixelated in the overlay and every image (the walker's head from pose landmarks in "
+                 f"every frame; other faces found by MediaPipe face detection, pixelated in {counts})" if blur
+                 else "faces NOT pixelated (--no-blur was given)")
+    frame_times = {clip: dict(zip(a.pose_sides.frame_index.tolist(), a.pose_sides.t_s.tolist()))
+                   for clip, a in (("side", analysis), ("front", front)) if a is not None}
     curves = plots.cycle_figure(analysis.cycle_summary, plots.SAGITTAL_QUANTITIES)
-    front = getattr(analysis, "front", None)  # a two-clip session: frontal traces from the front clip
     frontal = plots.cycle_figure((front or analysis).cycle_summary, plots.FRONTAL_QUANTITIES)
     na_flags, na_metrics = html.not_assessable(flags, analysis.metrics)
     context = {
         "intended_use": html.INTENDED_USE, "head": html.header(analysis),
-        "flags": [{**f, "angle_drawn": bool(angle_for(f["metric"])[0]),
-                   "from_front": str(f["evidence_strides"]).startswith(FRONT_CLIP_PREFIX)}
-                  for f in html.flag_items(flags, frame_times, keyframes)],
+        "flags": [{**f, "angle_drawn": bool(angle_for(f["metric"])[0])}
+                  for f in html.flag_items(flags, frame_times, keyframes, flag_clip)],
+        "session": front is not None, "front_video": front_video,
         "flags_run": not flags.empty,
         "n_not_flagged": 0 if flags.empty else int((flags.status == "not_flagged").sum()),
         "key_metrics": html.metric_rows(analysis.metrics, html.KEY_METRICS),

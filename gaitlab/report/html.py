@@ -91,8 +91,16 @@ def metric_rows(metrics: pd.DataFrame, names) -> list[dict]:
     return rows
 
 
-def flag_items(flags: pd.DataFrame, frame_times: dict[int, float], keyframes: dict[str, str]) -> list[dict]:
-    """Flagged rows, marked before possible, as dicts for the template (values exactly as in the table)."""
+def _frame(v) -> int:
+    v = pd.to_numeric(v, errors="coerce")
+    return int(v) if np.isfinite(v) else -1
+
+
+def flag_items(flags: pd.DataFrame, frame_times: dict[str, dict[int, float]], keyframes: dict[str, str],
+               clip_of) -> list[dict]:
+    """Flagged rows, marked before possible, as dicts for the template (values exactly as in the table).
+    ``clip_of(row)`` names the clip ("side" / "front") whose frames the row's evidence indexes; ``frame_times``
+    maps each clip's decoded frames to seconds."""
     if flags.empty:
         return []
     f = flags[flags.status == "flagged"].copy()
@@ -100,22 +108,25 @@ def flag_items(flags: pd.DataFrame, frame_times: dict[int, float], keyframes: di
     out = []
     for r in f.sort_values(["_o", "flag_id", "side"]).itertuples():
         mech = [m.strip() for m in str(r.mechanisms or "").split(";") if m.strip()]
+        clip = clip_of(r)
+        times = frame_times.get(clip, {})
+        words = "front clip frames" if clip == "front" else "frames"
         frames = []
         for part in str(r.evidence_frames or "").split(";"):
             a, _, b = part.strip().partition("-")
             if a.strip().isdigit():
                 b = b.strip() if b.strip().isdigit() else a.strip()
-                ta, tb = frame_times.get(int(a)), frame_times.get(int(b))
+                ta, tb = times.get(int(a)), times.get(int(b))
                 when = f" ({ta:.2f}–{tb:.2f} s)" if ta is not None and tb is not None else ""
-                frames.append(f"frames {a.strip()}–{b}{when}")
+                frames.append(f"{words} {a.strip()}–{b}{when}")
         out.append({
-            "id": r.flag_id, "name": r.name, "side": r.side, "severity": r.severity,
+            "id": r.flag_id, "name": r.name, "side": r.side, "severity": r.severity, "clip": clip,
             "severity_text": SEVERITY_MARK.get(r.severity, r.severity), "metric": r.metric,
             "value": fmt(r.value), "ci": _ci(r), "n": r.n, "unit": r.unit,
             "threshold_possible": fmt(r.threshold_possible), "threshold_marked": fmt(r.threshold_marked),
             "normal": _range(r.normal_low, r.normal_high), "explanation": r.explanation,
             "mechanisms": [(m, *MECHANISMS[m]) for m in mech if m in MECHANISMS],
-            "evidence_strides": r.evidence_strides, "evidence_frames": frames,
+            "evidence_strides": r.evidence_strides, "evidence_frames": frames, "key_frame": _frame(r.key_frame),
             "keyframe": keyframes.get(f"{r.flag_id}_{r.side}"),
         })
     return out

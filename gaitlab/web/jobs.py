@@ -250,7 +250,8 @@ def default_analyse(job: JobInput, out_dir: Path, progress: ProgressFn) -> str:
         result = analyze(clips[0], **kwargs)
     progress(POSE_SHARE, "writing the report")
     params = inspect.signature(write_outputs).parameters
-    extra = {k: v for k, v in (("video_path", clips[0]), ("blur", True), ("overlay", True)) if k in params}
+    extra = {k: v for k, v in (("video_path", clips[0]), ("blur", True), ("overlay", True),
+                               ("front_video_path", job.front if len(clips) == 2 else None)) if k in params}
     write_outputs(result, out_dir, **extra)
     return ""
 
