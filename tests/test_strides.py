@@ -67,7 +67,7 @@ def test_opencap_formulas_on_hand_made_events():
     assert second.step_length_m == pytest.approx(0.7 * 0.491 * 1.8, abs=0.02)
     assert st.leg.tolist().count("near") == (st.side == "right").sum()
     assert dropped == {1: {"dropped_order": 0, "dropped_range": 0}}
-    assert st.steady.tolist() == [False, False, False, False]  # two strides per side: first and last
+    assert st.steady.tolist() == [False, True, True, False]  # CLINICAL §4: the pass's first and last strides only
 
 
 def test_out_of_order_events_drop_the_stride():

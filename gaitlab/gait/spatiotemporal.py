@@ -45,7 +45,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "side": ("", "Subject's side whose heel strikes start and end the stride."),
     "leg": ("", "Sagittal: near or far leg in this pass (sagittal angles only from near-leg strides)."),
     "stride": ("", "Index of the stride among this side's strides in the pass, from 0."),
-    "steady": ("", "True unless it is the first or last stride of its side in the pass (CV uses steady strides)."),
+    "steady": ("", "True unless it is the first or last stride of the pass, either side (CV uses steady strides)."),
     "support_phase": ("", "measured (sagittal: from toe offs) or approximate (frontal: fixed % window)."),
     "treadmill": ("", "True on a treadmill (hips do not travel): stride length and speed only from --belt-speed."),
     "hs_time_s": ("s", "Heel strike starting the stride."),
@@ -67,17 +67,17 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "stride_length_m": ("m", "stride_length_ll × 0.491 × height (only with --height-cm)."),
     "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm); treadmill: the belt speed given."),
     "knee_flex_swing_peak_deg": ("deg", "Sagittal, near leg: largest knee flexion in swing (TO → next HS)."),
-    "knee_flex_loading_deg": ("deg", "Sagittal, near leg: largest knee flexion in the loading window (default 0–25 % of the stride)."),
+    "knee_flex_loading_deg": ("deg", "Sagittal, near leg: loading-response peak knee flexion: this stride's flexion at the % of stride where the mean curve of the side's other near-leg strides peaks in the loading window (default 0–25 %); its own largest value when it is the side's only one."),
     "peak_thigh_ext_deg": ("deg", "Sagittal, near leg: −(smallest thigh angle in stance); + = thigh behind vertical."),
     "peak_swing_thigh_deg": ("deg", "Sagittal, near leg: largest thigh angle in swing (steppage evidence)."),
     "ankle_late_swing_deg": ("deg", "Sagittal, near leg: mean ankle dorsiflexion over 75–100 % of the stride (foot drop)."),
     "ankle_peak_df_stance_deg": ("deg", "Sagittal, near leg: largest ankle dorsiflexion in stance."),
     "trunk_inclination_deg": ("deg", "Sagittal: mean trunk inclination over the stride (+ = forward)."),
-    "pelvic_drop_deg": ("deg", "Frontal: drop of the swing-side hip during this side's stance: obliquity at this HS minus its extreme toward the swing side in 0–40 % of the stride (CLINICAL §3)."),
-    "swing_hip_hiking_deg": ("deg", "Frontal: rise of the swing-side (other) hip above the obliquity at this HS, in 0–40 % of the stride."),
+    "pelvic_drop_deg": ("deg", "Frontal: drop of the swing-side hip during this side's stance (CLINICAL §3): its extreme toward the swing side in early stance (default 0–40 % of the stride, first the largest interior extreme in −5…50 %) minus the double-support level (where the obliquity dwells over the stride around the HS); both taken around the detected HS moved 0.08 s earlier (front-view heel strikes come late; [strides] pelvic_*)."),
+    "swing_hip_hiking_deg": ("deg", "Frontal: rise of the swing-side (other) hip above the same double-support level in the same window as pelvic_drop_deg."),
     "lateral_trunk_lean_deg": ("deg", "Frontal: largest excursion of lateral trunk lean toward this (stance) side from the stride mean, in the single-support window."),
     "knee_fppa_deg": ("deg", "Frontal: largest knee FPPA of this leg in early stance (default 0–12 % of the stride); + = valgus."),
-    "swing_foot_excursion_hw": ("hip widths", "Frontal: this foot's largest image distance from the line joining its (approximate) toe-off and next heel-strike positions in its swing, / hip width."),
+    "swing_foot_excursion_hw": ("hip widths", "Frontal: this foot's largest image distance from the line joining its footprints at this and the next heel strike, / hip width."),
     "first_frame": ("frame", "Decoded frame of the stride's first heel strike."),
     "last_frame": ("frame", "Decoded frame of the stride's last heel strike."),
 }
@@ -137,16 +137,96 @@ def _sagittal_values(k: _Curves, hs, to, nhs, cfg: StridesConfig, near: bool) ->
     return out
 
 
+def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: StridesConfig) -> None:
+    """Loading-response knee flexion of near-leg strides, in place: each stride's knee flexion at the
+    phase (1 % steps of the loading window) where the mean curve of the *same side's other* near-leg
+    strides peaks. The largest value of one stride's own noisy curve reads pose noise as flexion
+    (+1.5–4° on gait-model walks with pose noise); a phase located without the stride does not (NaN where
+    the stride's curve is missing at that phase). A side with a single near-leg stride keeps its maximum."""
+    col = "knee_flex_loading_deg"
+    if df.empty or kinematics.empty or not df[col].notna().any():
+        return
+    lo, hi = cfg.loading_window_pct
+    grid = np.arange(lo, hi + 1e-9, 1.0) / 100.0
+    curves = {key: (g.time_s.to_numpy(dtype=float), g.knee_flexion_deg.to_numpy(dtype=float))
+              for key, g in kinematics.sort_values("time_s").groupby(["pass_id", "side"])}
+    for side in SIDES:
+        rows = df.index[(df.side == side) & df[col].notna()]
+        if len(rows) < 2:
+            continue
+        c = np.full((len(rows), len(grid)), np.nan)
+        for i, (pid, hs, stride) in enumerate(df.loc[rows, ["pass_id", "hs_time_s", "stride_time_s"]].to_numpy()):
+            t, y = curves.get((int(pid), side), (np.empty(0), np.empty(0)))
+            if len(t) < 2:
+                continue
+            ts = hs + grid * stride
+            j = np.clip(np.searchsorted(t, ts), 1, len(t) - 1)
+            f = (ts - t[j - 1]) / (t[j] - t[j - 1])
+            c[i] = np.where((f >= 0) & (f <= 1), y[j - 1] * (1 - f) + y[j] * f, np.nan)  # NaN-aware
+        ok = np.isfinite(c)
+        total, count = np.where(ok, c, 0.0).sum(0), ok.sum(0)
+        for i, r in enumerate(rows):
+            n_o = count - ok[i]
+            mean_o = np.where(n_o > 0, (total - np.where(ok[i], c[i], 0.0)) / np.maximum(n_o, 1), -np.inf)
+            if np.isfinite(mean_o).any():
+                df.at[r, col] = c[i, int(np.argmax(mean_o))]
+
+
+def _interior_max(a: np.ndarray) -> float:
+    """Largest local maximum of ``a`` away from its ends (NaN if none): an extreme at a window's edge is the
+    flank of the neighbouring half-cycle's excursion, not one of this half-cycle."""
+    if len(a) < 3:
+        return float("nan")
+    z = np.where(np.isfinite(a), a, -np.inf)  # a gap does not hide a peak beside it
+    mid = z[1:-1]
+    peak = (mid >= z[:-2]) & (mid >= z[2:]) & np.isfinite(mid)
+    return float(mid[peak].max()) if peak.any() else float("nan")
+
+
+def _dwell_level(a: np.ndarray, band: float) -> float:
+    """The value ``a`` dwells at: its median, re-taken a few times over the values within ``band`` of it
+    (a one-sided excursion, such as hip hiking, pulls a plain median away from the level)."""
+    a = a[np.isfinite(a)]
+    if not len(a):
+        return float("nan")
+    m = float(np.median(a))
+    for _ in range(5):
+        near = a[np.abs(a - m) <= band]
+        if not len(near):
+            break
+        m = float(np.median(near))
+    return m
+
+
+def _pelvic_values(k: _Curves, side: str, hs, stride, cfg: StridesConfig) -> tuple[float, float]:
+    """(pelvic drop, swing-side hip hiking) of a frontal stride, robust to late or scattered heel strikes.
+
+    Front-view heel strikes come late (≈ 0.13 s on rendered walkers through MediaPipe, ≈ 0 on projected
+    motion capture) and scatter by ≈ 0.1 s, while the pelvis tilts within 0.1 s of contact, so the obliquity
+    *at* the detected heel strike is no baseline. Both windows start at the heel strike moved
+    ``pelvic_hs_lag_s`` earlier (a compromise between the two). The double-support level is where the
+    obliquity dwells over ``pelvic_level_window_pct`` of the stride (:func:`_dwell_level`: the pelvis passes
+    both double supports near level, and the two half-cycles' excursions go opposite ways); the extremes
+    toward and away from the swing side are the largest interior ones in ``pelvic_search_window_pct`` (else
+    the extremes in ``pelvic_window_pct``).
+    """
+    h = hs - cfg.pelvic_hs_lag_s
+    sign = 1.0 if side == "right" else -1.0  # obliquity + = right hip up → sign·obliquity + = swing side down
+    level = _dwell_level(sign * k.pct("pelvic_obliquity_deg", h, stride, cfg.pelvic_level_window_pct),
+                         cfg.pelvic_level_band_deg)
+    y = sign * k.pct("pelvic_obliquity_deg", h, stride, cfg.pelvic_search_window_pct)
+    core = sign * k.pct("pelvic_obliquity_deg", h, stride, cfg.pelvic_window_pct)
+    hi, lo = _interior_max(y), -_interior_max(-y)
+    hi = hi if np.isfinite(hi) else _nan(np.nanmax, core)
+    lo = lo if np.isfinite(lo) else _nan(np.nanmin, core)
+    return hi - level, level - lo
+
+
 def _frontal_values(k: _Curves, side: str, hs, nhs, cfg: StridesConfig) -> dict:
     stride = nhs - hs
-    whole = k.win("pelvic_obliquity_deg", hs, nhs)
-    if not len(whole) or not np.isfinite(whole[0]):
+    if not len(k.win("pelvic_obliquity_deg", hs, nhs)):
         return {}
-    ob = k.pct("pelvic_obliquity_deg", hs, stride, cfg.pelvic_window_pct)
-    base = float(whole[0])
-    # obliquity + = right hip up. Left stance → the right (swing) hip drops = obliquity falls.
-    lo, hi = _nan(np.nanmin, ob), _nan(np.nanmax, ob)
-    down, up = (base - lo, hi - base) if side == "left" else (hi - base, base - lo)
+    down, up = _pelvic_values(k, side, hs, stride, cfg)
     sign = 1.0 if side == "right" else -1.0  # lean + = toward the subject's right → toward the stance side
     lean_mean = _nan(np.nanmean, sign * k.win("lateral_trunk_lean_deg", hs, nhs))
     exc = sign * k.pct("lateral_trunk_lean_deg", hs, stride, cfg.approx_single_support_pct) - lean_mean
@@ -157,9 +237,11 @@ def _frontal_values(k: _Curves, side: str, hs, nhs, cfg: StridesConfig) -> dict:
     }
 
 
-def _swing_excursion(t: np.ndarray, xy: np.ndarray, side: str, t_to: float, t_hs: float) -> float:
-    """Largest distance of the ankle from its toe-off→heel-strike chord, / hip width (frontal)."""
-    sel = (t >= t_to) & (t <= t_hs)
+def _swing_excursion(t: np.ndarray, xy: np.ndarray, side: str, t_hs: float, t_next_hs: float) -> float:
+    """Largest image distance of the ankle from the line joining its footprints at this heel strike and the
+    next, / hip width (frontal). Footprints, not toe off: the foot is planted at both (even when front-view
+    heel strikes come late), and the line a projection of the floor line the truth uses."""
+    sel = (t >= t_hs) & (t <= t_next_hs)
     if sel.sum() < 3:
         return float("nan")
     a = xy[sel, LM[f"{side}_ankle"]]
@@ -325,8 +407,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                     continue
                 if frontal:
                     row.update(_frontal_values(k, side, hs, nhs, cfg))
-                    to_approx = hs + stride * cfg.approx_toe_off_pct / 100.0
-                    row["swing_foot_excursion_hw"] = _swing_excursion(tp, xy_all[r], side, to_approx, nhs)
+                    row["swing_foot_excursion_hw"] = _swing_excursion(tp, xy_all[r], side, hs, nhs)
                 else:
                     to_s = _between(to_all, hs, nhs)
                     hs_o_in = _between(hs_o, hs, nhs)
@@ -362,10 +443,13 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
             mine = [x for x in pass_strides if x["side"] == side]
             for i, row in enumerate(mine):
                 row["stride"] = i
-                row["steady"] = 0 < i < len(mine) - 1
+        hs_pass = [x["hs_time_s"] for x in pass_strides]
+        for row in pass_strides:  # CLINICAL §4: the pass's first and last strides are not steady
+            row["steady"] = min(hs_pass) < row["hs_time_s"] < max(hs_pass)
         rows += pass_strides
         dropped[p.pass_id] = counts
     df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+    _loading_at_peak_phase(df, kinematics, cfg)
     steps = compute_steps(events, passes, t, lm, roll_deg, cfg, frame_index=fi, height_cm=height_cm,
                           image_center_px=image_center_px)
     if len(df) and len(steps):  # the step ending at each stride's first heel strike

@@ -16,7 +16,8 @@ FRONTAL_ANGLES = ("pelvic_obliquity_deg", "lateral_trunk_lean_deg", "knee_fppa_d
 STRIDE_COLUMNS = (("stride_time_s", "stride_time_s"), ("step_time_s", "step_time_s"),
                   ("stance_pct", "stance_pct"), ("cadence_steps_min", "cadence_steps_min"))
 #: Catalogue pattern → §6 flag id (others: the same name).
-FLAG_ID = {"antalgic": "antalgic_stance"}
+FLAG_ID = {"antalgic": "antalgic_stance", "circumduction": "circumduction_hip_hiking",
+           "hip_hiking": "circumduction_hip_hiking"}
 #: Event scoring: pass edges the pipeline drops (s) and the match tolerance (frames).
 EDGE_S, TOL_FRAMES = 0.3, 2
 
@@ -146,8 +147,17 @@ def _flags(res) -> list | None:
     flags = getattr(res, "flags", None)
     if flags is None:
         return None
-    return [{"flag_id": str(r.flag_id), "side": str(r.side), "status": str(r.status), "severity": str(r.severity)}
-            for _, r in flags.iterrows()]
+    return [{"flag_id": str(r.flag_id), "side": str(r.side), "status": str(r.status), "severity": str(r.severity),
+             "metric": str(r.metric), "value": _num(r.value), "ci": [_num(r.ci_low), _num(r.ci_high)], "n": _num(r.n),
+             "reason": str(r.reason)} for _, r in flags.iterrows()]
+
+
+def _num(v) -> float | None:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
 
 
 def score_clip(spec, res, walk, camera) -> dict:
