@@ -170,6 +170,7 @@ class KinematicsConfig:
     roll_min_contacts: int  # fewer floor contacts in total → roll not measurable
     roll_min_span_leg: float  # contacts of a pass/side must span this many leg lengths along the path
     roll_frontal_speed_ratio: float  # front view: a foot slower than this × the other foot's speed is planted
+    roll_from_frontal_path: bool  # front-only clips: estimate roll from the walking path (off: not measurable)
     standing_min_s: float  # quiet side-view standing at least this long gives the ankle's standing offset
 
 @dataclass(frozen=True)
@@ -207,7 +208,6 @@ class StridesConfig:
     pelvic_level_band_deg: float  # ... the median re-taken over values within this of it
     pelvic_hs_lag_s: float  # frontal heel strikes are this late on average: pelvic windows start this much earlier
     fppa_window_pct: tuple[float, float]  # knee FPPA: peak within this stride % range (0–20 % of stance)
-    approx_toe_off_pct: float  # frontal passes: toe off assumed at this stride % (swing-foot excursion)
     perspective_min_steps: int  # step-length perspective correction needs this many steps in the pass
     perspective_min_spread_ll: float  # ... spread along the walkway by at least this SD (leg lengths)
 
@@ -268,7 +268,7 @@ class FlagsConfig:
     swing_foot_excursion_hw: tuple[float, float]  # above: circumduction
     stride_time_cv_pct: tuple[float, float]  # above: irregular stride timing
     stride_time_cv_pct_high_fps: tuple[float, float]
-    cv_from_frontal: bool  # assess stride-time CV from front-view heel strikes (not validated: see default.toml)
+    timing_from_frontal: bool  # step-time asymmetry and stride-time CV from front-view heel strikes (see default.toml)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A thin layer over :func:`gaitlab.analysis.analyze`: the side clip is analysed first; its measured stance
 and single-support timing replace the approximate % window of the front clip's frontal quantities
-(``[strides] approx_single_support_pct``, ``approx_toe_off_pct``, ``fppa_window_pct``); then the front
+(``[strides] approx_single_support_pct``, ``fppa_window_pct``); then the front
 clip is analysed. Sagittal and step metrics come from the side clip, frontal ones from the front clip,
 temporal ones from the side clip (the front clip's where the side clip cannot measure them) with the
 agreement of the two reported; one flag list is evaluated on the merged table, its ``clip`` column naming
@@ -101,10 +101,10 @@ def analyze_session(side=None, front=None, *, pipeline: str | Path | PipelineCon
     kwargs.pop("view", None)
     a_side = analyze(side, pipeline=cfg, keypoints=side_keypoints, pose=side_pose, view="sagittal", **kwargs)
     win = support_window(a_side)
-    cfg_front, phase = cfg, "approximate"
+    cfg_front, phase, toe_off = cfg, "approximate", None
     if win is not None:
         (lo, hi), toe_off = win
-        strides = dataclasses.replace(cfg.strides, approx_single_support_pct=(lo, hi), approx_toe_off_pct=toe_off,
+        strides = dataclasses.replace(cfg.strides, approx_single_support_pct=(lo, hi),
                                       fppa_window_pct=(0.0, round(0.2 * toe_off, 2)))
         cfg_front, phase = dataclasses.replace(cfg, strides=strides), "from side clip"
     a_front = analyze(front, pipeline=cfg_front, keypoints=front_keypoints, pose=front_pose, view="frontal", **kwargs)
@@ -132,7 +132,7 @@ def analyze_session(side=None, front=None, *, pipeline: str | Path | PipelineCon
     session = {
         "clips": {"side": a_side.source, "front": a_front.source},
         "single_support_window_pct": list(cfg_front.strides.approx_single_support_pct),
-        "toe_off_pct": cfg_front.strides.approx_toe_off_pct, "single_support_source": phase,
+        "toe_off_pct": toe_off, "single_support_source": phase,
         "front_passes": [p.__dict__ for p in a_front.passes],
         "front_strides": {s: int((a_front.strides.side == s).sum()) for s in ("left", "right")},
         "front_quality_gates": [g.as_dict() for g in a_front.gates],

@@ -195,8 +195,11 @@ def test_normal_model_walker_raises_no_flag(view, fps):
     assert _raised(a) == set()
     assessed = a.flags[a.flags.status == "not_flagged"].flag_id
     wanted = ({"antalgic_stance", "knee_guarding", "foot_drop", "forward_trunk_lean"} if view == "side"
-              else {"knee_valgus", "lateral_trunk_lean", "step_time_asymmetry"})
+              else {"knee_valgus", "lateral_trunk_lean"})
     assert wanted <= set(assessed)  # they were assessed, not merely not assessable
+    if view == "front":  # [flags] timing_from_frontal = false: front-view heel strikes do not time steps
+        na = a.flags.set_index("flag_id").loc[["step_time_asymmetry", "irregular_stride_timing"]]
+        assert (na.status == "not_assessable").all() and na.reason.str.contains("front-view heel strikes").all()
 
 
 #: Pattern injected on the right side beyond its marked threshold (1.5 × where the model realises it):

@@ -311,10 +311,19 @@ def _front_walk(roll, direction="toward", fps=30.0):
 @pytest.mark.parametrize("roll", [3.0, -7.0])
 def test_roll_from_frontal_walking_path(cfg, roll, direction):
     t, lm, passes = _front_walk(roll, direction)
-    est, method, warnings = estimate_roll_deg(t, lm, passes, cfg.kinematics)
+    kcfg = dataclasses.replace(cfg.kinematics, roll_from_frontal_path=True)
+    est, method, warnings = estimate_roll_deg(t, lm, passes, kcfg)
     assert method == "frontal_walking_path"
     assert est == pytest.approx(roll, abs=0.5)
     assert any("front view" in w for w in warnings)
+
+
+def test_roll_from_a_front_view_is_off_by_default(cfg):
+    """The walking-path estimate errs by up to 6.5–15.7° on level rendered cameras (pipeline file): off."""
+    t, lm, passes = _front_walk(3.0, "toward")
+    est, method, warnings = estimate_roll_deg(t, lm, passes, cfg.kinematics)
+    assert np.isnan(est) and method == "none"
+    assert any("front view alone" in w and "not measurable" in w for w in warnings)
 
 
 def test_roll_not_measurable(cfg):

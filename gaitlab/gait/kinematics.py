@@ -166,7 +166,8 @@ def estimate_roll_deg(t_s, landmarks, passes: list[Pass], cfg: KinematicsConfig)
       a floor line parallel to the walking direction. One slope is fitted to all of them with a
       separate intercept per (pass, side) — near and far heels, and passes at different depths,
       lie on different parallel lines. roll = atan(slope).
-    * ``"frontal_walking_path"`` (when no sagittal estimate exists): in usable frontal passes, the
+    * ``"frontal_walking_path"`` (when no sagittal estimate exists and ``roll_from_frontal_path`` is on —
+      off by default, see the pipeline file): in usable frontal passes, the
       line x = a + b·y through each ankle's floor contacts is fitted per side; the walking-path
       direction is the mean of the two sides' directions (the bisector of the perspective-
       converging foot lines), and roll = −(its angle to the image vertical). This assumes the
@@ -196,7 +197,7 @@ def estimate_roll_deg(t_s, landmarks, passes: list[Pass], cfg: KinematicsConfig)
     if np.isfinite(slope) and n >= cfg.roll_min_contacts:
         roll = float(np.degrees(np.arctan(slope)))
         method = "sagittal_heel_contacts"
-    else:
+    elif cfg.roll_from_frontal_path:
         roll, method = _frontal_roll(t, xy, [p for p in usable if p.view in FRONTAL_VIEWS], cfg)
         if np.isfinite(roll):
             warnings.append(
@@ -204,9 +205,13 @@ def estimate_roll_deg(t_s, landmarks, passes: list[Pass], cfg: KinematicsConfig)
                 "assumes the walker walked straight toward/away from the camera; a path at an angle "
                 "reads as roll."
             )
+    else:
+        roll, method = float("nan"), "none"
     if not np.isfinite(roll):
         why = ("too few floor contacts were found in the usable side or front passes" if n_views
                else "there is no usable side or front pass")
+        if n_views and not cfg.roll_from_frontal_path and not any(p.view in SAGITTAL_VIEWS for p in usable):
+            why = "a front view alone gives no reliable cue (level the phone on the tripod)"
         warnings.append(
             f"Camera roll is not measurable ({why}); vertical-referenced angles are not roll-corrected."
         )

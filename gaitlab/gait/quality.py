@@ -74,8 +74,9 @@ def evaluate_gates(landmarks, passes: list[Pass], fps: float, roll_deg: float,
         cover = float(np.isfinite(lm[usable][:, [LM["left_hip"], LM["right_hip"]], 0]).all(axis=1).mean())
         add("tracking_coverage", cover >= cfg.min_tracking_coverage, cover, cfg.min_tracking_coverage,
             ("temporal", "angles"), f"the walker was tracked in only {100 * cover:.0f} % of the usable passes")
-        top = np.nanmin(lm[usable][:, :, 1], axis=1)
-        bottom = np.nanmax(lm[usable][:, :, 1], axis=1)
+        y = lm[usable][:, :, 1]
+        y = y[np.isfinite(y).any(axis=1)]  # frames without the walker have no extent
+        top, bottom = (np.nanmin(y, axis=1), np.nanmax(y, axis=1)) if len(y) else (np.full(1, np.nan),) * 2
         height = float(np.nanmedian(bottom - top)) if np.isfinite(bottom - top).any() else float("nan")
         add("walker_height", height >= cfg.min_walker_height_px, height, cfg.min_walker_height_px, ("angles",),
             f"the walker is only {height:.0f} px tall (record closer or at a higher resolution; ≥ "

@@ -16,9 +16,11 @@ def _by_fps(pair: tuple[float, float], high: tuple[float, float], fps: float, cf
 
 
 def _asymmetry(metrics, strides, *, flag_id, name, mech, metric, thresholds, flagged_side, what,
-               association, column, worst, moment, sagittal_only, prefix) -> Flag:
+               association, column, worst, moment, sagittal_only, prefix, cfg=None) -> Flag:
     row = metric_row(metrics, metric)
     f = fill(Flag(flag_id, name, "both", mech), row, thresholds, "above")
+    if cfg is not None:  # a flag any view with heel strikes can give
+        _frontal_timing(f, strides, cfg, name.lower())
     if f.status == "flagged":
         larger = str(row.side)
         f.side = OTHER[larger] if flagged_side == "smaller" else larger
@@ -30,6 +32,15 @@ def _asymmetry(metrics, strides, *, flag_id, name, mech, metric, thresholds, fla
     else:
         what = what.split(" (")[0].format(side="one side")
     return describe(f, what, association, "above")
+
+
+def _frontal_timing(f: Flag, strides: pd.DataFrame, cfg, what: str) -> None:
+    """Not assessable when front-view heel strikes feed the flag and ``timing_from_frontal`` is off."""
+    if f.status != "not_assessable" and not cfg.timing_from_frontal and len(strides) and \
+            strides.view.isin(FRONTAL_VIEWS).any():
+        f.status, f.severity, f.value, f.ci_low, f.ci_high = "not_assessable", "", np.nan, np.nan, np.nan
+        f.reason = (f"{what} from front-view heel strikes is not validated (their timing noise alone reads as "
+                    "asymmetric or irregular steps): use a side-view clip")
 
 
 def temporal_flags(metrics: pd.DataFrame, strides: pd.DataFrame, fps: float, cfg, prefix: str = "") -> list[Flag]:
@@ -47,7 +58,8 @@ def temporal_flags(metrics: pd.DataFrame, strides: pd.DataFrame, fps: float, cfg
                    thresholds=_by_fps(cfg.step_time_ratio, cfg.step_time_ratio_high_fps, fps, cfg),
                    flagged_side="larger", column="step_time_s", worst="max", moment=0.0,
                    what="Step-time ratio, longer over shorter step (the step ending on the {side} foot is longer)",
-                   association="an adjusted stride timing to protect one leg (M1)", sagittal_only=False, prefix=prefix),
+                   association="an adjusted stride timing to protect one leg (M1)", sagittal_only=False, prefix=prefix,
+                   cfg=cfg),
         _asymmetry(metrics, strides, flag_id="step_length_asymmetry", name="Step-length asymmetry",
                    mech="M1", metric="step_length_asymmetry", thresholds=cfg.step_length_ratio,
                    flagged_side="larger", column="step_length_ll", worst="max", moment=0.0,
@@ -58,11 +70,8 @@ def temporal_flags(metrics: pd.DataFrame, strides: pd.DataFrame, fps: float, cfg
     thr = _by_fps(cfg.stride_time_cv_pct, cfg.stride_time_cv_pct_high_fps, fps, cfg)
     f = fill(Flag("irregular_stride_timing", "Irregular stride timing", "both", "M4"),
              metric_row(metrics, "stride_time_cv_pct", "both"), thr, "above")
-    steady = strides[strides.steady.astype(bool)] if len(strides) else strides
-    if f.status != "not_assessable" and not cfg.cv_from_frontal and steady.view.isin(FRONTAL_VIEWS).any():
-        f.status, f.severity, f.value, f.ci_low, f.ci_high = "not_assessable", "", np.nan, np.nan, np.nan
-        f.reason = ("stride-time variability from front-view heel strikes is not validated (their timing noise "
-                    "alone reads as irregular strides): use a side-view clip")
+    _frontal_timing(f, strides[strides.steady.astype(bool)] if len(strides) else strides, cfg,
+                    "stride-time variability")
     if f.status == "flagged" and len(strides):
         s = strides[strides.steady.astype(bool)].copy()
         s["_dev"] = (s.stride_time_s - s.stride_time_s.median()).abs()
