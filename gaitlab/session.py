@@ -23,7 +23,6 @@ from .analysis import GaitAnalysis, analyze
 from .errors import ConfigError
 from .gait.metrics import PELVIC
 from .patterns import evaluate_flags
-from .patterns.frontal import frontal_flags
 from .pipeline import PipelineConfig, load_pipeline
 
 if sys.version_info >= (3, 11):
@@ -115,8 +114,6 @@ def analyze_session(side=None, front=None, *, pipeline: str | Path | PipelineCon
     flags = evaluate_flags(metrics, a_side.strides, a_side.gates, a_side.pose.fps, cfg, a_side.kinematics,
                            frontal_metrics=a_front.metrics, frontal_strides=a_front.strides,
                            frontal_gates=a_front.gates, frontal_prefix=FRONT_PREFIX)
-    front_ids = {f.flag_id for f in frontal_flags(a_front.metrics.iloc[:0], a_front.strides.iloc[:0], cfg.flags)}
-    flags["clip"] = np.where(flags.flag_id.isin(front_ids), "front", "side")
     warnings = [*a_side.warnings, *(FRONT_PREFIX + w for w in a_front.warnings)]
     if win is None:
         warnings.append("The side clip gave no stance timing: frontal quantities use the approximate single-support "

@@ -5,6 +5,7 @@ restart tests and one slow end-to-end run of the real pipeline."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -39,6 +40,31 @@ def make_realistic_outputs(folder: Path) -> Path:
     assert main(["synth", "--keypoints", "--pattern", "antalgic", "--side", "left", "--magnitude", "8", "--view",
                  "side", "--seconds", "20", "--seed", "1", "--out", str(kp)]) == 0
     return write_outputs(analyze(keypoints=kp, height_cm=175), folder / "out")
+
+
+@contextlib.contextmanager
+def live_server(app):
+    """Serve ``app`` with uvicorn on a free local port, in a thread; yields its base URL."""
+    import socket
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
 
 
 def copying_analyse(src: Path):

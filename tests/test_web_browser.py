@@ -7,8 +7,6 @@ Screenshots go to /tmp/web_shots (look at them after a change to the pages)."""
 from __future__ import annotations
 
 import io
-import socket
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -45,27 +43,15 @@ def realistic(tmp_path_factory):
 
 @pytest.fixture
 def server(tmp_path, realistic):
-    import uvicorn
-    from test_web import PASSWORD
+    from test_web import PASSWORD, live_server
 
     from gaitlab.web.app import Settings, create_app
     from gaitlab.web.auth import add_user
 
     app = create_app(Settings(data_dir=tmp_path / "data", processes=False, analyse=slow_copying_analyse(realistic)))
     add_user(app.state.db, "alice", PASSWORD)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with live_server(app) as base:
+        yield base
 
 
 def test_clinician_flow_in_chromium(server):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import re
-import socket
-import threading
 import time
 
 import httpx
@@ -28,8 +26,7 @@ def realistic(tmp_path_factory):
 
 @pytest.mark.slow
 def test_concurrent_uploads_by_four_users(tmp_path, realistic):
-    import uvicorn
-    from test_web import PASSWORD, SAMPLE, copying_analyse
+    from test_web import PASSWORD, SAMPLE, copying_analyse, live_server
 
     from gaitlab.web.app import Settings, create_app
     from gaitlab.web.auth import add_user
@@ -38,44 +35,35 @@ def test_concurrent_uploads_by_four_users(tmp_path, realistic):
                               analyse=copying_analyse(realistic)))
     for name in USERS:
         add_user(app.state.db, name, PASSWORD)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    times: dict[str, list[float]] = {"GET": [], "POST": []}
-    clip = SAMPLE.read_bytes()
+    with live_server(app) as base:
+        times: dict[str, list[float]] = {"GET": [], "POST": []}
+        clip = SAMPLE.read_bytes()
 
-    def timed(client, method, url, **kw):
-        t0 = time.perf_counter()
-        r = client.request(method, url, **kw)
-        times[method].append(time.perf_counter() - t0)
-        return r
+        def timed(client, method, url, **kw):
+            t0 = time.perf_counter()
+            r = client.request(method, url, **kw)
+            times[method].append(time.perf_counter() - t0)
+            return r
 
-    def csrf(client):
-        return re.search(r'name="csrf" value="([^"]+)"', timed(client, "GET", "/patients").text).group(1)
+        def csrf(client):
+            return re.search(r'name="csrf" value="([^"]+)"', timed(client, "GET", "/patients").text).group(1)
 
-    clients, patients = {}, {}
-    for name in USERS:
-        c = httpx.Client(base_url=base, timeout=120)
-        c.get("/login")
-        c.post("/login", data={"csrf": c.cookies["gaitlab_prelogin"], "username": name, "password": PASSWORD})
-        r = c.post("/patients", data={"csrf": csrf(c), "pseudonym": f"patient-of-{name}"})
-        clients[name], patients[name] = c, int(r.headers["location"].rsplit("/", 1)[1])
+        clients, patients = {}, {}
+        for name in USERS:
+            c = httpx.Client(base_url=base, timeout=120)
+            c.get("/login")
+            c.post("/login", data={"csrf": c.cookies["gaitlab_prelogin"], "username": name, "password": PASSWORD})
+            r = c.post("/patients", data={"csrf": csrf(c), "pseudonym": f"patient-of-{name}"})
+            clients[name], patients[name] = c, int(r.headers["location"].rsplit("/", 1)[1])
 
-    def one_upload(name: str, i: int) -> tuple[str, int]:
-        c = clients[name]
-        r = timed(c, "POST", f"/patients/{patients[name]}/visits",
-                  data={"csrf": csrf(c), "height_cm": str(150 + i), "pain_side": "none", "notes": f"{name} upload {i}"},
-                  files={"side": (f"{name}_{i}.mp4", clip, "video/mp4")})
-        assert r.status_code == 303 and r.headers["location"].startswith("/visits/"), r.text[:300]
-        return name, int(r.headers["location"].rsplit("/", 1)[1])
+        def one_upload(name: str, i: int) -> tuple[str, int]:
+            c = clients[name]
+            r = timed(c, "POST", f"/patients/{patients[name]}/visits",
+                      data={"csrf": csrf(c), "height_cm": str(150 + i), "pain_side": "none", "notes": f"{name} upload {i}"},
+                      files={"side": (f"{name}_{i}.mp4", clip, "video/mp4")})
+            assert r.status_code == 303 and r.headers["location"].startswith("/visits/"), r.text[:300]
+            return name, int(r.headers["location"].rsplit("/", 1)[1])
 
-    try:
         with cf.ThreadPoolExecutor(8) as pool:
             made = list(pool.map(lambda a: one_upload(*a), [(n, i) for n in USERS for i in range(UPLOADS_PER_USER)]))
         assert len({vid for _, vid in made}) == len(USERS) * UPLOADS_PER_USER
@@ -98,9 +86,6 @@ def test_concurrent_uploads_by_four_users(tmp_path, realistic):
                     assert clients[other].get(f"/visits/{vid}").status_code == 404
             listing = timed(own, "GET", f"/patients/{patients[name]}").text
             assert listing.count('<a href="/visits/') == UPLOADS_PER_USER
-    finally:
-        srv.should_exit = True
-        thread.join(10)
     for method, label in (("GET", "page"), ("POST", "upload (with the probe)")):
         t = sorted(times[method])
         print(f"\nload: {label}: {len(t)} requests, p95 {1000 * t[int(0.95 * (len(t) - 1))]:.0f} ms, "

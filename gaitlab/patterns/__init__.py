@@ -37,7 +37,8 @@ def evaluate_flags(metrics: pd.DataFrame, strides: pd.DataFrame, gates: list[Gat
                    frontal_prefix: str = "") -> pd.DataFrame:
     """The flags table. ``cfg``: a :class:`~gaitlab.pipeline.FlagsConfig` or a whole pipeline config.
     ``kinematics`` (optional) gives the foot contact that corroborates foot drop. A two-clip session passes
-    the front clip's metrics, strides and gates as ``frontal_*`` (its evidence is prefixed ``frontal_prefix``)."""
+    the front clip's metrics, strides and gates as ``frontal_*`` (its evidence is prefixed ``frontal_prefix``; the
+    rows' ``clip`` says "side" or "front")."""
     cfg = getattr(cfg, "flags", cfg)
     strides = strides.reindex(columns=list(STRIDE_COLUMNS)) if strides.empty else strides
     if frontal_strides is not None and frontal_strides.empty:
@@ -54,5 +55,9 @@ def evaluate_flags(metrics: pd.DataFrame, strides: pd.DataFrame, gates: list[Gat
                 f.value = f.ci_low = f.ci_high = float("nan")
                 f.evidence_strides = f.evidence_frames = ""
                 describe(f, f.name, "", "above")
+    if two:  # which video the evidence frames and key frame index
+        for group, clip in ((main, "side"), (front, "front")):
+            for f in group:
+                f.clip = clip
     flags = sorted(main + front, key=lambda f: (STATUS_ORDER[f.status], SEVERITY_ORDER[f.severity]))
     return pd.DataFrame([f.row() for f in flags], columns=list(FLAG_COLUMNS))
