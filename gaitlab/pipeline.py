@@ -200,6 +200,7 @@ class StridesConfig:
     leg_length_height_ratio: float  # hip–ankle length / body height (Winter) for metres from --height-cm
     leg_length_percentile: float  # per-pass percentile of the hip–ankle image distance taken as leg length
     loading_window_pct: tuple[float, float]  # stride % range of the loading-response knee-flexion peak
+    loading_peak_drop_deg: float  # ... the first peak in that range the mean curve falls this far below
     late_swing_window_pct: tuple[float, float]  # stride % range of the late-swing ankle mean (foot drop)
     approx_single_support_pct: tuple[float, float]  # frontal passes without side timing: single support ≈ this range
     pelvic_window_pct: tuple[float, float]  # pelvic drop / hip hiking: extreme within this stride % range
@@ -210,6 +211,11 @@ class StridesConfig:
     fppa_window_pct: tuple[float, float]  # knee FPPA: peak within this stride % range (0–20 % of stance)
     perspective_min_steps: int  # step-length perspective correction needs this many steps in the pass
     perspective_min_spread_ll: float  # ... spread along the walkway by at least this SD (leg lengths)
+    assumed_hfov_deg: float  # camera field of view along the frame's long side (a phone's main camera)
+    sagittal_max_view_angle_deg: float  # sagittal angles only from strides within this of the optical axis
+    outlier_robust_sd: float  # a stride's angle value this many robust SDs from the side's median is emptied
+    outlier_min_deg: float  # ... and at least this far from it (deg)
+    outlier_min_strides: int  # ... when the side has at least this many values
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "stride_length_m": ("m", "stride_length_ll × 0.491 × height (only with --height-cm)."),
     "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm); treadmill: the belt speed given."),
     "knee_flex_swing_peak_deg": ("deg", "Sagittal, near leg: largest knee flexion in swing (TO → next HS)."),
-    "knee_flex_loading_deg": ("deg", "Sagittal, near leg: loading-response peak knee flexion: this stride's flexion at the % of stride where the mean curve of the side's other near-leg strides peaks in the loading window (default 0–25 %); its own largest value when it is the side's only one."),
+    "knee_flex_loading_deg": ("deg", "Sagittal, near leg: loading-response peak knee flexion: this stride's flexion at the % of stride where the mean curve of the side's other near-leg strides has its first peak in the loading window (default 0–25 %; a peak the curve then falls [strides] loading_peak_drop_deg below); its own largest value when it is the side's only one."),
     "peak_thigh_ext_deg": ("deg", "Sagittal, near leg: −(smallest thigh angle in stance); + = thigh behind vertical."),
     "peak_swing_thigh_deg": ("deg", "Sagittal, near leg: largest thigh angle in swing (steppage evidence)."),
     "ankle_late_swing_deg": ("deg", "Sagittal, near leg: mean ankle dorsiflexion over 75–100 % of the stride (foot drop)."),
@@ -78,6 +78,8 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "lateral_trunk_lean_deg": ("deg", "Frontal: largest excursion of lateral trunk lean toward this (stance) side from the stride mean, in the single-support window."),
     "knee_fppa_deg": ("deg", "Frontal: largest knee FPPA of this leg in early stance (default 0–12 % of the stride); + = valgus."),
     "swing_foot_excursion_hw": ("hip widths", "Frontal: this foot's largest image distance from the line joining its footprints at this and the next heel strike, / hip width."),
+    "view_angle_deg": ("deg", "Sagittal: largest angle between the camera's optical axis and the walker's hip during the stride, for a camera [strides] assumed_hfov_deg wide (CLINICAL §7: sagittal angles only from the central view); beyond sagittal_max_view_angle_deg the stride's angle columns are empty."),
+    "excluded_angles": ("", "Angle columns left empty in this stride as outliers (';'-separated): further than the larger of [strides] outlier_robust_sd robust SDs (1.4826 × MAD) and outlier_min_deg from the median of the side's strides of the same view, with ≥ outlier_min_strides of them (a tracking failure such as a leg mix-up or a mistimed event, not gait)."),
     "first_frame": ("frame", "Decoded frame of the stride's first heel strike."),
     "last_frame": ("frame", "Decoded frame of the stride's last heel strike."),
 }
@@ -140,9 +142,9 @@ def _sagittal_values(k: _Curves, hs, to, nhs, cfg: StridesConfig, near: bool) ->
 def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: StridesConfig) -> None:
     """Loading-response knee flexion of near-leg strides, in place: each stride's knee flexion at the
     phase (1 % steps of the loading window) where the mean curve of the *same side's other* near-leg
-    strides peaks. The largest value of one stride's own noisy curve reads pose noise as flexion
-    (+1.5–4° on gait-model walks with pose noise); a phase located without the stride does not (NaN where
-    the stride's curve is missing at that phase). A side with a single near-leg stride keeps its maximum."""
+    strides has its first peak (:func:`first_peak`). The largest value of one stride's own noisy curve
+    reads pose noise as flexion (+1.5–4° on gait-model walks with pose noise); a phase located without
+    the stride does not (NaN where the stride's curve is missing at that phase). A side with a single near-leg stride keeps its maximum."""
     col = "knee_flex_loading_deg"
     if df.empty or kinematics.empty or not df[col].notna().any():
         return
@@ -169,7 +171,78 @@ def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: Stri
             n_o = count - ok[i]
             mean_o = np.where(n_o > 0, (total - np.where(ok[i], c[i], 0.0)) / np.maximum(n_o, 1), -np.inf)
             if np.isfinite(mean_o).any():
-                df.at[r, col] = c[i, int(np.argmax(mean_o))]
+                df.at[r, col] = c[i, first_peak(mean_o, cfg.loading_peak_drop_deg)]
+
+
+def first_peak(y: np.ndarray, drop: float) -> int:
+    """Index of the first peak of ``y`` (the start counts) that the curve falls at least ``drop`` below
+    before rising above it again; the largest value when no peak does (non-finite values never peak).
+
+    The loading-response knee flexion is the *first* flexion peak after heel strike. MediaPipe reads a
+    straight stance knee up to 9° flexed later in stance (20–35 % of the stride, as the other leg swings
+    past): on rendered walkers with a guarded knee (2.2° true) the largest value in 0–25 % is that
+    artefact (8–12°), while the first peak is the knee's own (2.5°)."""
+    z = np.where(np.isfinite(y), y, -np.inf)
+    for i in range(len(z) - 1):
+        if not np.isfinite(z[i]) or z[i] < z[i + 1] or (i > 0 and z[i] < z[i - 1]):
+            continue
+        after = z[i + 1:]
+        higher = np.flatnonzero(after > z[i])
+        seg = after[:higher[0]] if len(higher) else after
+        seg = seg[np.isfinite(seg)]
+        if len(seg) and z[i] - seg.min() >= drop:
+            return i
+    return int(np.argmax(z))
+
+
+def _view_angle_fn(image_center_px, roll_deg: float, cfg: StridesConfig):
+    """f(tp, xy, hs, nhs) → the largest angle (deg) between the camera's optical axis and the line to the
+    walker's hip midpoint during a stride, for a camera ``assumed_hfov_deg`` wide along the long side of
+    the frame (the video does not say);
+    NaN without the image centre."""
+    if image_center_px is None:
+        return lambda *a: float("nan")
+    c = derotate_xy(np.asarray(image_center_px, float), roll_deg)
+    focal = max(image_center_px) / np.tan(np.radians(cfg.assumed_hfov_deg / 2))  # the field of view of the long side
+
+    def angle(tp, xy, hs, nhs) -> float:
+        sel = (tp >= hs) & (tp <= nhs)
+        hip = 0.5 * (xy[sel, LM["left_hip"]] + xy[sel, LM["right_hip"]])
+        off = hip[:, 0] - c[0]
+        off = off[np.isfinite(off)]
+        return float(np.degrees(np.arctan(np.abs(off).max() / focal))) if len(off) else float("nan")
+    return angle
+
+
+#: Per-stride angle values checked for outliers: near-leg sagittal strides, frontal strides.
+OUTLIER_COLUMNS = {"sagittal": ("knee_flex_swing_peak_deg", "knee_flex_loading_deg", "peak_thigh_ext_deg",
+                                "peak_swing_thigh_deg", "ankle_late_swing_deg", "ankle_peak_df_stance_deg"),
+                   "frontal": ("pelvic_drop_deg", "swing_hip_hiking_deg", "lateral_trunk_lean_deg", "knee_fppa_deg")}
+
+
+def exclude_angle_outliers(df: pd.DataFrame, cfg: StridesConfig) -> None:
+    """Empty, in place, per-stride angle values far from the rest of the side's strides of the same view
+    family, and name them in ``excluded_angles``. A value more than max(``outlier_robust_sd`` × 1.4826 ×
+    MAD, ``outlier_min_deg``) from the median is a tracking failure, not gait: on rendered side clips a
+    mistimed stride read 57.9° loading-response knee flexion among 7–15° ones, widening the CI to ±16°."""
+    df["excluded_angles"] = ""
+    if df.empty:
+        return
+    family = np.where(df.view == "sagittal", "sagittal", "frontal")
+    for (fam, side), idx in df.groupby([family, df.side]).groups.items():
+        rows = df.loc[idx]
+        if fam == "sagittal":
+            rows = rows[rows.leg == "near"]
+        for col in (c for c in OUTLIER_COLUMNS[fam] if c in df):
+            x = rows[col].dropna()
+            if len(x) < cfg.outlier_min_strides:
+                continue
+            med = float(x.median())
+            limit = max(cfg.outlier_robust_sd * 1.4826 * float((x - med).abs().median()), cfg.outlier_min_deg)
+            out = x.index[(x - med).abs() > limit]
+            df.loc[out, col] = np.nan
+            for i in out:
+                df.at[i, "excluded_angles"] = ";".join(filter(None, (df.at[i, "excluded_angles"], col)))
 
 
 def _interior_max(a: np.ndarray) -> float:
@@ -375,6 +448,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
     xy_all = derotate_xy(lm[..., :2], roll_deg)
     leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
+    view_angle = _view_angle_fn(image_center_px, roll_deg, cfg)
     rows, dropped = [], {}
     for p in passes:
         ev = events[events.pass_id == p.pass_id]
@@ -432,7 +506,9 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                         if not p.treadmill:
                             row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
-                    row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
+                    row["view_angle_deg"] = view_angle(tp, xy_all[r], hs, nhs)
+                    if not row["view_angle_deg"] > cfg.sagittal_max_view_angle_deg:  # NaN (unknown) passes
+                        row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
                 pass_strides.append(row)
         if len(pass_strides) >= 3:  # a stride far off the pass's median comes from mixed-up or missed events
             med = float(np.median([x["stride_time_s"] for x in pass_strides]))
@@ -450,6 +526,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
         dropped[p.pass_id] = counts
     df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
     _loading_at_peak_phase(df, kinematics, cfg)
+    exclude_angle_outliers(df, cfg)
     steps = compute_steps(events, passes, t, lm, roll_deg, cfg, frame_index=fi, height_cm=height_cm,
                           image_center_px=image_center_px)
     if len(df) and len(steps):  # the step ending at each stride's first heel strike
