@@ -52,12 +52,30 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
 
 
+def _assert_same_json(a, b, path="truth"):
+    """Equal structure, strings and integers; floats equal to 1e-9 relative (the last bits of a float differ
+    between CPUs: measured 2026-12-02, …943572 vs …943568 in one value of the committed truth)."""
+    assert type(a) is type(b) or {type(a), type(b)} <= {int, float}, path
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _assert_same_json(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_json(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
 @pytest.mark.slow
 def test_regenerated_sample_matches_committed(tmp_path):
     s = BY_NAME[REGENERATED]
     assert make_sample(s, tmp_path, threads=1) == 0
     name = f"{s.name}.truth.json"
-    assert (tmp_path / name).read_text() == (SAMPLE_VIDEOS / name).read_text()
+    _assert_same_json(json.loads((tmp_path / name).read_text()), json.loads((SAMPLE_VIDEOS / name).read_text()))
     new, old = _frames(tmp_path / f"{s.name}.mp4"), _frames(SAMPLE_VIDEOS / f"{s.name}.mp4")
     assert len(new) == len(old)
     psnr = [_psnr(a, b) for a, b in zip(new, old)]
