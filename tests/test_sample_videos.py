@@ -54,7 +54,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def _assert_same_json(a, b, path="truth"):
     """Equal structure, strings and integers; floats equal to 1e-9 relative (the last bits of a float differ
-    between CPUs: measured 2026-12-02, …943572 vs …943568 in one value of the committed truth)."""
+    between CPUs: on 2026-12-02 three summary values of the committed truth differed in their 15th–16th digit)."""
     assert type(a) is type(b) or {type(a), type(b)} <= {int, float}, path
     if isinstance(a, dict):
         assert a.keys() == b.keys(), path
