@@ -144,7 +144,8 @@ def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: Stri
     phase (1 % steps of the loading window) where the mean curve of the *same side's other* near-leg
     strides has its first peak (:func:`first_peak`). The largest value of one stride's own noisy curve
     reads pose noise as flexion (+1.5–4° on gait-model walks with pose noise); a phase located without
-    the stride does not (NaN where the stride's curve is missing at that phase). A side with a single near-leg stride keeps its maximum."""
+    the stride does not (NaN where the stride's curve is missing at that phase). A side with a single
+    near-leg stride keeps its maximum."""
     col = "knee_flex_loading_deg"
     if df.empty or kinematics.empty or not df[col].notna().any():
         return
@@ -198,12 +199,11 @@ def first_peak(y: np.ndarray, drop: float) -> int:
 def _view_angle_fn(image_center_px, roll_deg: float, cfg: StridesConfig):
     """f(tp, xy, hs, nhs) → the largest angle (deg) between the camera's optical axis and the line to the
     walker's hip midpoint during a stride, for a camera ``assumed_hfov_deg`` wide along the long side of
-    the frame (the video does not say);
-    NaN without the image centre."""
+    the frame (the video does not say); NaN without the image centre."""
     if image_center_px is None:
         return lambda *a: float("nan")
     c = derotate_xy(np.asarray(image_center_px, float), roll_deg)
-    focal = max(image_center_px) / np.tan(np.radians(cfg.assumed_hfov_deg / 2))  # the field of view of the long side
+    focal = max(image_center_px) / np.tan(np.radians(cfg.assumed_hfov_deg / 2))  # hfov of the long side
 
     def angle(tp, xy, hs, nhs) -> float:
         sel = (tp >= hs) & (tp <= nhs)
