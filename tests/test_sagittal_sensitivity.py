@@ -49,6 +49,8 @@ def test_loading_flexion_is_read_at_the_peak_phase_not_the_noisy_maximum(peak):
         _loading_at_peak_phase(df, kin, CFG.strides)
         new.append(df.knee_flex_loading_deg[:8].mean())
         assert np.isnan(df.knee_flex_loading_deg.iloc[8])
+        if peak > 5.0:  # where it was read (the key frame of a knee-guarding flag): at the hump (14 %)
+            assert df.knee_flex_loading_pct[:8].between(10.0, 18.0).all()
     if peak < 5.0:  # no hump (knee guarding): the maximum of a noisy window reads noise as flexion (≈ +3°)
         assert np.mean(old) - peak > 2.0
     assert abs(np.mean(new) - peak) < 1.0

@@ -68,6 +68,7 @@ STRIDE_COLUMNS: dict[str, tuple[str, str]] = {
     "speed_m_s": ("m/s", "speed_ll_s × 0.491 × height (only with --height-cm); treadmill: the belt speed given."),
     "knee_flex_swing_peak_deg": ("deg", "Sagittal, near leg: largest knee flexion in swing (TO → next HS)."),
     "knee_flex_loading_deg": ("deg", "Sagittal, near leg: loading-response peak knee flexion: this stride's flexion at the % of stride where the mean curve of the side's other near-leg strides has its first peak in the loading window (default 0–25 %; a peak the curve then falls [strides] loading_peak_drop_deg below); its own largest value when it is the side's only one."),
+    "knee_flex_loading_pct": ("%", "Sagittal, near leg: % of the stride at which knee_flex_loading_deg was read (the key frame of a knee-guarding flag)."),
     "peak_thigh_ext_deg": ("deg", "Sagittal, near leg: −(smallest thigh angle in stance); + = thigh behind vertical."),
     "peak_swing_thigh_deg": ("deg", "Sagittal, near leg: largest thigh angle in swing (steppage evidence)."),
     "ankle_late_swing_deg": ("deg", "Sagittal, near leg: mean ankle dorsiflexion over 75–100 % of the stride (foot drop)."),
@@ -155,7 +156,7 @@ def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: Stri
               for key, g in kinematics.sort_values("time_s").groupby(["pass_id", "side"])}
     for side in SIDES:
         rows = df.index[(df.side == side) & df[col].notna()]
-        if len(rows) < 2:
+        if not len(rows):
             continue
         c = np.full((len(rows), len(grid)), np.nan)
         for i, (pid, hs, stride) in enumerate(df.loc[rows, ["pass_id", "hs_time_s", "stride_time_s"]].to_numpy()):
@@ -167,12 +168,17 @@ def _loading_at_peak_phase(df: pd.DataFrame, kinematics: pd.DataFrame, cfg: Stri
             f = (ts - t[j - 1]) / (t[j] - t[j - 1])
             c[i] = np.where((f >= 0) & (f <= 1), y[j - 1] * (1 - f) + y[j] * f, np.nan)  # NaN-aware
         ok = np.isfinite(c)
+        if len(rows) == 1:  # its own largest value, kept; where it lies
+            if ok[0].any():
+                df.at[rows[0], "knee_flex_loading_pct"] = 100.0 * grid[int(np.nanargmax(c[0]))]
+            continue
         total, count = np.where(ok, c, 0.0).sum(0), ok.sum(0)
         for i, r in enumerate(rows):
             n_o = count - ok[i]
             mean_o = np.where(n_o > 0, (total - np.where(ok[i], c[i], 0.0)) / np.maximum(n_o, 1), -np.inf)
             if np.isfinite(mean_o).any():
-                df.at[r, col] = c[i, first_peak(mean_o, cfg.loading_peak_drop_deg)]
+                k = first_peak(mean_o, cfg.loading_peak_drop_deg)
+                df.at[r, col], df.at[r, "knee_flex_loading_pct"] = c[i, k], 100.0 * grid[k]
 
 
 def first_peak(y: np.ndarray, drop: float) -> int:

@@ -41,7 +41,7 @@ def contact_pitch(strides: pd.DataFrame, kinematics: pd.DataFrame | None) -> pd.
 def _knee_guarding(metrics, strides, cfg, side, prefix) -> Flag:
     cands = []
     for metric, thr, col, moment, what in (
-            ("knee_flex_loading_deg", cfg.knee_loading_flexion_deg, "knee_flex_loading_deg", 12.0,
+            ("knee_flex_loading_deg", cfg.knee_loading_flexion_deg, "knee_flex_loading_deg", "knee_flex_loading_pct",
              "Loading-response knee flexion"),
             ("knee_flex_swing_peak_deg", cfg.knee_swing_flexion_deg, "knee_flex_swing_peak_deg", 72.0,
              "Peak knee flexion in swing")):
