@@ -196,7 +196,7 @@ class StridesConfig:
     max_stride_s: float
     min_stance_pct: float  # a stride whose stance % is outside this range has inconsistent events
     max_stance_pct: float
-    max_stride_deviation: float  # strides further than this fraction from the pass's median stride are dropped
+    max_stride_deviation: float  # strides (steps: of the same side) this fraction off the pass's median are dropped
     leg_length_height_ratio: float  # hip–ankle length / body height (Winter) for metres from --height-cm
     leg_length_percentile: float  # per-pass percentile of the hip–ankle image distance taken as leg length
     loading_window_pct: tuple[float, float]  # stride % range of the loading-response knee-flexion peak

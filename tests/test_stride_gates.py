@@ -96,3 +96,17 @@ def test_sagittal_angles_only_from_strides_near_the_optical_axis():
     assert outside.stride_time_s.notna().all() and len(n) == len(w)  # the strides and their timing are kept
     m = lambda a: a.metrics.set_index(["metric", "side"]).loc[("knee_flex_swing_peak_deg", "left"), "n"]  # noqa: E731
     assert m(narrow) < m(wide)
+
+
+def test_long_steps_of_an_asymmetric_walker_are_kept_and_mixed_up_ones_dropped():
+    from gaitlab.gait.spatiotemporal import _consistent_steps
+
+    steps = [{"side": s, "step_time_s": t} for s, t in
+             [("left", 0.47), ("right", 0.68), ("left", 0.48), ("right", 0.70), ("left", 0.46), ("right", 0.66),
+              ("left", 0.47), ("right", 0.14)]]  # a 1.45 × asymmetry and one mixed-up 0.14 s "step"
+    kept = _consistent_steps(steps, CFG.strides.max_stride_deviation)
+    assert [x["step_time_s"] for x in kept if x["side"] == "right"] == [0.68, 0.70, 0.66]
+    assert len([x for x in kept if x["side"] == "left"]) == 4
+    few = [{"side": "left", "step_time_s": 0.5}, {"side": "right", "step_time_s": 0.52},
+           {"side": "left", "step_time_s": 0.51}, {"side": "right", "step_time_s": 0.2}]
+    assert [x["step_time_s"] for x in _consistent_steps(few, 0.35)] == [0.5, 0.52, 0.51]  # pooled median
