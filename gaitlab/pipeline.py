@@ -130,6 +130,7 @@ class SidesConfig:
     swap_frame_cost: float  # cost of each frame whose leg labels are swapped (prior: MediaPipe is mostly right)
     switch_cost: float  # cost of a label change between frames (units of squared residual / σ²)
     min_separation_ll: float  # frames whose legs are closer than this (leg lengths) carry no evidence
+    collapse_ratio: float  # a frame whose leg separation dips below this × both neighbours' carries no evidence
     max_velocity_ratio: float  # cap on dt(t)/dt(t-1) when extrapolating over uneven frame intervals
     continuity_rate_hz: float  # the programme uses about this many frames per second (longer velocity baseline)
     min_fps: float  # below this frame rate legs move too far between frames: no swap correction (warning)

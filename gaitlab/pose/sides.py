@@ -204,7 +204,8 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
 
     The programme runs on every ``step``-th frame among those whose legs are at least
     ``min_separation_ll`` apart (a longer velocity baseline at high frame rates; no evidence from
-    frames where the legs overlap). Every other frame between two such frames takes the assignment
+    frames where the legs overlap) and not below ``collapse_ratio`` × the smaller separation of the two
+    neighbouring frames. Every other frame between two such frames takes the assignment
     nearer the time interpolation of its corrected neighbours; frames before the first or after the
     last take the nearest one's state. ``weighted``: "nearer" is judged by squared distances in σ
     plus the ``unary`` costs (so a prior against one state also holds where the legs overlap);
@@ -213,7 +214,10 @@ def _segment_state(pts: np.ndarray, t_s: np.ndarray, ll: np.ndarray, unary: np.n
     n = pts.shape[0]
     sep = np.hypot(*(pts[:, :, 0] - pts[:, :, 1]).transpose(2, 0, 1)).mean(axis=1)
     min_sep = cfg.min_separation_ll if min_separation_ll is None else min_separation_ll
-    informative = sep >= min_sep * ll
+    # a frame whose legs close in on each other for that frame alone (MediaPipe put both in between) is a
+    # glitch, not evidence: as the velocity base of the next frames' predictions it misplaced label changes
+    nb = np.fmin(np.r_[np.inf, sep[:-1]], np.r_[sep[1:], np.inf])
+    informative = (sep >= min_sep * ll) & ~(sep < cfg.collapse_ratio * nb)
     idx = np.flatnonzero(informative & (np.arange(n) % step == 0))
     state = np.zeros(n, bool)
     if idx.size < 3:
