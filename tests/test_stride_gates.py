@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from gaitlab.analysis import analyze
-from gaitlab.gait.spatiotemporal import exclude_angle_outliers, first_peak
+from gaitlab.gait.spatiotemporal import _consistent_steps, exclude_angle_outliers, first_peak
 from gaitlab.pipeline import load_pipeline
 from gaitlab.validate.sweep import ClipSpec, simulate_clip
 
@@ -99,8 +99,6 @@ def test_sagittal_angles_only_from_strides_near_the_optical_axis():
 
 
 def test_long_steps_of_an_asymmetric_walker_are_kept_and_mixed_up_ones_dropped():
-    from gaitlab.gait.spatiotemporal import _consistent_steps
-
     steps = [{"side": s, "step_time_s": t} for s, t in
              [("left", 0.47), ("right", 0.68), ("left", 0.48), ("right", 0.70), ("left", 0.46), ("right", 0.66),
               ("left", 0.47), ("right", 0.14)]]  # a 1.45 × asymmetry and one mixed-up 0.14 s "step"

@@ -202,22 +202,14 @@ def first_peak(y: np.ndarray, drop: float) -> int:
     return int(np.argmax(z))
 
 
-def _view_angle_fn(image_center_px, roll_deg: float, cfg: StridesConfig):
-    """f(tp, xy, hs, nhs) → the largest angle (deg) between the camera's optical axis and the line to the
-    walker's hip midpoint during a stride, for a camera ``assumed_hfov_deg`` wide along the long side of
-    the frame (the video does not say); NaN without the image centre."""
-    if image_center_px is None:
-        return lambda *a: float("nan")
-    c = derotate_xy(np.asarray(image_center_px, float), roll_deg)
-    focal = max(image_center_px) / np.tan(np.radians(cfg.assumed_hfov_deg / 2))  # hfov of the long side
-
-    def angle(tp, xy, hs, nhs) -> float:
-        sel = (tp >= hs) & (tp <= nhs)
-        hip = 0.5 * (xy[sel, LM["left_hip"]] + xy[sel, LM["right_hip"]])
-        off = hip[:, 0] - c[0]
-        off = off[np.isfinite(off)]
-        return float(np.degrees(np.arctan(np.abs(off).max() / focal))) if len(off) else float("nan")
-    return angle
+def _view_angle_deg(tp, xy, hs, nhs, centre_x: float, focal_px: float) -> float:
+    """Largest angle (deg) between the camera's optical axis and the line to the walker's hip midpoint
+    during the stride hs → nhs (``xy`` roll-corrected image points of the pass, ``tp`` their times); NaN
+    when the focal length is unknown or the hips are never seen."""
+    sel = (tp >= hs) & (tp <= nhs)
+    off = 0.5 * (xy[sel, LM["left_hip"], 0] + xy[sel, LM["right_hip"], 0]) - centre_x
+    off = off[np.isfinite(off)]
+    return float(np.degrees(np.arctan(np.abs(off).max() / focal_px))) if len(off) else float("nan")
 
 
 #: Per-stride angle values checked for outliers: near-leg sagittal strides, frontal strides.
@@ -440,13 +432,11 @@ def _consistent_steps(steps: list[dict], max_deviation: float) -> list[dict]:
     if len(steps) < 3:
         return steps
     pooled = float(np.median([x["step_time_s"] for x in steps]))
-    out = []
-    for x in steps:
-        own = [y["step_time_s"] for y in steps if y["side"] == x["side"]]
-        med = float(np.median(own)) if len(own) >= 3 else pooled
-        if abs(x["step_time_s"] / med - 1.0) <= max_deviation:
-            out.append(x)
-    return out
+    med = {}
+    for side in {x["side"] for x in steps}:
+        own = [x["step_time_s"] for x in steps if x["side"] == side]
+        med[side] = float(np.median(own)) if len(own) >= 3 else pooled
+    return [x for x in steps if abs(x["step_time_s"] / med[x["side"]] - 1.0) <= max_deviation]
 
 
 def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, kinematics: pd.DataFrame,
@@ -469,7 +459,11 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
     fi = np.arange(len(t)) if frame_index is None else np.asarray(frame_index)
     xy_all = derotate_xy(lm[..., :2], roll_deg)
     leg_m = cfg.leg_length_height_ratio * height_cm / 100.0 if height_cm else float("nan")
-    view_angle = _view_angle_fn(image_center_px, roll_deg, cfg)
+    # the camera's focal length for an assumed field of view along the frame's long side (the video does not say)
+    centre_x, focal_px = float("nan"), float("nan")
+    if image_center_px is not None:
+        centre_x = float(derotate_xy(np.asarray(image_center_px, float), roll_deg)[0])
+        focal_px = max(image_center_px) / np.tan(np.radians(cfg.assumed_hfov_deg / 2))
     rows, dropped = [], {}
     for p in passes:
         ev = events[events.pass_id == p.pass_id]
@@ -527,7 +521,7 @@ def compute_strides(events: pd.DataFrame, passes: list[Pass], t_s, landmarks, ki
                         if not p.treadmill:
                             row["stride_length_ll"] = (_at(tp, heel, nhs) - _at(tp, heel, hs)) / legl
                             row["speed_ll_s"] = row["stride_length_ll"] / stride
-                    row["view_angle_deg"] = view_angle(tp, xy_all[r], hs, nhs)
+                    row["view_angle_deg"] = _view_angle_deg(tp, xy_all[r], hs, nhs, centre_x, focal_px)
                     if not row["view_angle_deg"] > cfg.sagittal_max_view_angle_deg:  # NaN (unknown) passes
                         row.update(_sagittal_values(k, hs, to, nhs, cfg, near=row["leg"] == "near"))
                 pass_strides.append(row)

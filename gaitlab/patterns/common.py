@@ -156,7 +156,7 @@ def evidence(flag: Flag, strides: pd.DataFrame, column: str | None, worst: str, 
         f"{int(r.first_frame)}-{int(r.last_frame)}" for r in s.itertuples()
         if np.isfinite(r.first_frame) and np.isfinite(r.last_frame))
     w = s.iloc[0]
-    pct = float(w.get(moment_pct, np.nan)) if isinstance(moment_pct, str) else moment_pct
+    pct = float(w[moment_pct]) if isinstance(moment_pct, str) else moment_pct
     flag.key_frame = stride_frame(w, float(w.hs_time_s) + (pct if np.isfinite(pct) else 0.0) / 100.0
                                   * float(w.stride_time_s))
     return flag
